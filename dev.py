@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Set up and run the course with nothing but Python 3.11+.
+
+    python3 dev.py lab     install the course into .venv and open it in JupyterLab
+    python3 dev.py test    install the course and its test tools into .venv, run every test
+
+Arguments after the command go to JupyterLab or pytest (``python3 dev.py test -k engine``).
+Both commands are safe to repeat: a second run only installs what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("COURSEKIT_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+# PyTorch is only used to cross-check gradients; the CPU build is small and needs no GPU.
+TORCH = "torch==2.13.0"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def say(message: str) -> None:
+    print(f"[dev.py] {message}", flush=True)
+
+
+def run(*cmd: str | Path, check: bool = True) -> int:
+    say(" ".join(map(str, cmd)))
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"coursekit needs Python 3.11 or newer; this is {platform.python_version()}")
+    if not PYTHON.exists():
+        say(f"creating a virtual environment in {VENV}")
+        try:
+            venv.create(VENV, with_pip=True)
+        except Exception as exc:  # Debian/Ubuntu ship venv separately
+            sys.exit(f"could not create a virtual environment ({exc}); on Debian/Ubuntu: apt install python3-venv")
+
+
+def pip_install(*args: str, check: bool = True) -> int:
+    return run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", *args, check=check)
+
+
+def install_torch() -> None:
+    probe = subprocess.run([str(PYTHON), "-c", "import torch"], capture_output=True)
+    if probe.returncode == 0:
+        return
+    code = pip_install(TORCH, "--extra-index-url", TORCH_CPU_INDEX, check=False)
+    if code != 0:
+        say("PyTorch could not be installed: the cross-checks against PyTorch will be skipped")
+
+
+def lab(args: list[str]) -> None:
+    ensure_venv()
+    pip_install("-e", str(ROOT))
+    first = ROOT / "notebooks" / "00_how_to_use_this_course.ipynb"
+    target = [str(first.relative_to(ROOT))] if first.exists() else []
+    os.chdir(ROOT)
+    os.execv(str(BIN / "jupyter"), [str(BIN / "jupyter"), "lab", *target, *args])
+
+
+def test(args: list[str]) -> None:
+    ensure_venv()
+    pip_install("-e", f"{ROOT}[test]")
+    install_torch()
+    code = run(PYTHON, "-m", "pytest", *args, check=False)
+    sys.exit(code)
+
+
+def main() -> None:
+    commands = {"lab": lab, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
