@@ -78,6 +78,9 @@ def _broadcast_shape(gate: "Gate", x: Data, y: Data) -> None:
 class Gate:
     """Base class. Subclasses define ``symbol``, ``arity``, ``compute`` and ``vjp``."""
 
+    # slots keep gate objects small: the engine creates one per constant operation
+    __slots__ = ("inputs", "output")
+
     symbol: str = "?"
     arity: int = 1
     #: what the lessons call the gate's behaviour in the backward pass
@@ -161,6 +164,7 @@ def as_data(x: Any, where: str = "Value") -> Data:
 
 
 class _Elementwise2(Gate):
+    __slots__ = ()
     arity = 2
 
     def check(self, x: Data, y: Data) -> None:
@@ -170,6 +174,8 @@ class _Elementwise2(Gate):
 
 class AddGate(_Elementwise2):
     """z = x + y. Gradient *distributor*: both inputs get the upstream gradient."""
+
+    __slots__ = ()
 
     symbol = "+"
     pattern = "distributor"
@@ -186,6 +192,8 @@ class AddGate(_Elementwise2):
 class SubtractGate(_Elementwise2):
     """z = x - y. x gets the upstream gradient, y gets its negative."""
 
+    __slots__ = ()
+
     symbol = "-"
 
     @staticmethod
@@ -199,6 +207,8 @@ class SubtractGate(_Elementwise2):
 
 class MultiplyGate(_Elementwise2):
     """z = x * y. Gradient *switcher*: each input gets upstream times the *other* input."""
+
+    __slots__ = ()
 
     symbol = "*"
     pattern = "switcher"
@@ -214,6 +224,8 @@ class MultiplyGate(_Elementwise2):
 
 class DivideGate(_Elementwise2):
     """z = x / y. dz/dx = 1/y, dz/dy = -x/y^2 = -z/y."""
+
+    __slots__ = ()
 
     symbol = "/"
 
@@ -235,6 +247,8 @@ class DivideGate(_Elementwise2):
 class MaxGate(_Elementwise2):
     """z = max(x, y). Gradient *router*: all of it to the larger input (x on a tie)."""
 
+    __slots__ = ()
+
     symbol = "max"
     pattern = "router"
 
@@ -254,6 +268,8 @@ class MaxGate(_Elementwise2):
 
 class MatMulGate(Gate):
     """z = x @ y for 1-D and 2-D arrays. dx = dz @ y^T, dy = x^T @ dz."""
+
+    __slots__ = ()
 
     symbol = "@"
     arity = 2
@@ -296,6 +312,8 @@ def _constant_text(c: Data) -> str:
 class AddConstantGate(Gate):
     """z = x + c for a constant c (the lecture's "+1" gate). Passes the gradient through."""
 
+    __slots__ = ("c",)
+
     pattern = "distributor"
 
     def __init__(self, c: Data):
@@ -326,6 +344,8 @@ class AddConstantGate(Gate):
 class MultiplyConstantGate(Gate):
     """z = c * x for a constant c (the lecture's "*-1" gate). Scales the gradient by c."""
 
+    __slots__ = ("c",)
+
     pattern = "scaler"
 
     def __init__(self, c: Data):
@@ -351,6 +371,8 @@ class MultiplyConstantGate(Gate):
 
 class PowerGate(Gate):
     """z = x ** p for a number p. dz/dx = p x^(p-1)."""
+
+    __slots__ = ("p",)
 
     def __init__(self, p: float):
         if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
@@ -405,6 +427,8 @@ class PowerGate(Gate):
 class NegateGate(Gate):
     """z = -x (the lecture's "*-1" gate)."""
 
+    __slots__ = ()
+
     symbol = "*-1"
     pattern = "scaler"
 
@@ -419,6 +443,8 @@ class NegateGate(Gate):
 
 class ExpGate(Gate):
     """z = e^x. dz/dx = e^x = z."""
+
+    __slots__ = ()
 
     symbol = "exp"
 
@@ -436,6 +462,8 @@ class ExpGate(Gate):
 
 class LogGate(Gate):
     """z = ln x for x > 0. dz/dx = 1/x."""
+
+    __slots__ = ()
 
     symbol = "log"
 
@@ -460,6 +488,8 @@ class LogGate(Gate):
 class ReciprocalGate(Gate):
     """z = 1/x (the lecture's "1/x" gate). dz/dx = -1/x^2."""
 
+    __slots__ = ()
+
     symbol = "1/x"
 
     def check(self, x):
@@ -477,6 +507,8 @@ class ReciprocalGate(Gate):
 
 class TanhGate(Gate):
     """z = tanh x. dz/dx = 1 - z^2."""
+
+    __slots__ = ()
 
     symbol = "tanh"
 
@@ -503,6 +535,8 @@ def sigmoid(x: Data) -> Data:
 class SigmoidGate(Gate):
     """z = sigma(x) = 1/(1 + e^-x). dz/dx = (1 - z) z: one gate for four primitive ones."""
 
+    __slots__ = ()
+
     symbol = "sigmoid"
 
     @staticmethod
@@ -516,6 +550,8 @@ class SigmoidGate(Gate):
 
 class ReLUGate(Gate):
     """z = max(0, x). The gradient passes where x > 0 and is zero elsewhere."""
+
+    __slots__ = ()
 
     symbol = "relu"
     pattern = "router"
@@ -540,6 +576,8 @@ class ReLUGate(Gate):
 
 class SumGate(Gate):
     """z = sum of x over ``axis`` (all entries when None). Copies the gradient to every entry."""
+
+    __slots__ = ("axis",)
 
     pattern = "distributor"
 
@@ -573,6 +611,8 @@ class SumGate(Gate):
 class MeanGate(SumGate):
     """z = mean of x over ``axis``. Each entry gets the gradient divided by the count."""
 
+    __slots__ = ()
+
     @property
     def symbol(self) -> str:
         return "mean" if self.axis is None else f"mean(axis={self.axis})"
@@ -594,6 +634,8 @@ class MeanGate(SumGate):
 
 class TransposeGate(Gate):
     """z = x^T. The gradient is transposed back."""
+
+    __slots__ = ()
 
     symbol = "T"
 
