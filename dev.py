@@ -36,14 +36,16 @@ def run(*cmd: str | Path, check: bool = True) -> int:
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older Python
         sys.exit(f"coursekit needs Python 3.11 or newer; this is {platform.python_version()}")
     if not PYTHON.exists():
         say(f"creating a virtual environment in {VENV}")
         try:
             venv.create(VENV, with_pip=True)
         except Exception as exc:  # Debian/Ubuntu ship venv separately
-            sys.exit(f"could not create a virtual environment ({exc}); on Debian/Ubuntu: apt install python3-venv")
+            sys.exit(
+                f"could not create a virtual environment ({exc}); on Debian/Ubuntu: apt install python3-venv"
+            )
 
 
 def pip_install(*args: str, check: bool = True) -> int:

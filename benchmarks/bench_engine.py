@@ -52,7 +52,9 @@ class ScalarMLP:
     def __init__(self, value_cls: type, reference: micrograd.nn.MLP):
         self.layers = []
         for layer in reference.layers:
-            neurons = [([value_cls(w.data) for w in n.w], value_cls(n.b.data), n.nonlin) for n in layer.neurons]
+            neurons = [
+                ([value_cls(w.data) for w in n.w], value_cls(n.b.data), n.nonlin) for n in layer.neurons
+            ]
             self.layers.append(neurons)
 
     def __call__(self, x: list) -> object:
@@ -154,8 +156,10 @@ def main() -> None:
     chain(args.chain)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"{args.chain:,}-node chain: build + backward {seconds:.2f} s, "
-          f"peak traced memory {peak / 2**20:.0f} MiB ({peak / args.chain:.0f} bytes per node), grad {grad}")
+    print(
+        f"{args.chain:,}-node chain: build + backward {seconds:.2f} s, "
+        f"peak traced memory {peak / 2**20:.0f} MiB ({peak / args.chain:.0f} bytes per node), grad {grad}"
+    )
 
     ok = ratio >= 5 and worst <= 1e-9 and math.isclose(grad, 1.0)
     print("PASS" if ok else "FAIL")

@@ -14,6 +14,13 @@ from .graph import BackwardStep, Graph
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "maximum", "NumericalWarning", "ShapeError", "Graph", "BackwardStep",
-    "gates", "gradcheck", "__version__",
+    "Value",
+    "maximum",
+    "NumericalWarning",
+    "ShapeError",
+    "Graph",
+    "BackwardStep",
+    "gates",
+    "gradcheck",
+    "__version__",
 ]

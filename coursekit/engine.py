@@ -29,7 +29,8 @@ import itertools
 import math
 import operator
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,9 @@ class Value:
     def __init__(self, data: Any, label: str = ""):
         data = as_data(data, "Value")
         if type(data) is not float:
-            data = np.array(data, dtype=np.float64)  # own copy: later edits of the caller's array do not leak in
+            data = np.array(
+                data, dtype=np.float64
+            )  # own copy: later edits of the caller's array do not leak in
             self.grad = np.zeros_like(data)
         else:
             self.grad = 0.0
@@ -95,7 +98,8 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         if type(self.data) is float:
             return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
-        return f"Value(shape={self.data.shape}{label}, data={np.array2string(self.data, precision=4, threshold=6)})"
+        data = np.array2string(self.data, precision=4, threshold=6)
+        return f"Value(shape={self.data.shape}{label}, data={data})"
 
     # --- binary operations ----------------------------------------------------
     def __add__(self, other: Any) -> Value:
@@ -336,6 +340,7 @@ def _apply1(gate: G.Gate, a: Value) -> Value:
 
 def _warn_nonfinite(out: Value) -> None:
     gate, parents = out._gate, out.parents
+
     def finite(d: Data) -> bool:
         return math.isfinite(d) if type(d) is float else bool(np.isfinite(d).all())
 

@@ -63,7 +63,7 @@ def reduce_to_shape(grad: Data, like: Data) -> Data:
     return grad
 
 
-def _broadcast_shape(gate: "Gate", x: Data, y: Data) -> None:
+def _broadcast_shape(gate: Gate, x: Data, y: Data) -> None:
     """Raise :class:`ShapeError` naming the gate when x and y do not broadcast."""
     try:
         np.broadcast_shapes(shape_of(x), shape_of(y))
@@ -153,8 +153,7 @@ def as_data(x: Any, where: str = "Value") -> Data:
             f"(only real numbers can flow through the graph)"
         )
     raise TypeError(
-        f"{where}: expected a number or a numpy array of numbers, "
-        f"got {type(x).__name__} {x!r:.40}"
+        f"{where}: expected a number or a numpy array of numbers, got {type(x).__name__} {x!r:.40}"
     )
 
 
@@ -278,8 +277,7 @@ class MatMulGate(Gate):
         for arg, v in (("left", x), ("right", y)):
             if not isinstance(v, np.ndarray) or v.ndim not in (1, 2):
                 raise ShapeError(
-                    f"MatMulGate: the {arg} operand must be a 1-D or 2-D array, "
-                    f"got shape {shape_of(v)}"
+                    f"MatMulGate: the {arg} operand must be a 1-D or 2-D array, got shape {shape_of(v)}"
                 )
         if x.shape[-1] != y.shape[0]:
             raise ShapeError(
@@ -390,8 +388,7 @@ class PowerGate(Gate):
         p = self.p
         if p != int(p) and np.any(np.less(x, 0)):
             raise ValueError(
-                f"PowerGate: a negative base raised to the non-integer power {p:g} "
-                f"is not a real number"
+                f"PowerGate: a negative base raised to the non-integer power {p:g} is not a real number"
             )
         if p < 0 and np.any(np.equal(x, 0)):
             raise ZeroDivisionError(f"PowerGate: 0 raised to the negative power {p:g}")
@@ -649,14 +646,41 @@ class TransposeGate(Gate):
 
 
 #: gates without parameters, shared by every Value that uses them
-ADD, SUB, MUL, DIV, MAX, MATMUL = AddGate(), SubtractGate(), MultiplyGate(), DivideGate(), MaxGate(), MatMulGate()
+ADD, SUB, MUL, DIV, MAX, MATMUL = (
+    AddGate(),
+    SubtractGate(),
+    MultiplyGate(),
+    DivideGate(),
+    MaxGate(),
+    MatMulGate(),
+)
 NEG, EXP, LOG, RECIPROCAL = NegateGate(), ExpGate(), LogGate(), ReciprocalGate()
 TANH, SIGMOID, RELU, TRANSPOSE = TanhGate(), SigmoidGate(), ReLUGate(), TransposeGate()
 
 __all__ = [
-    "Gate", "ShapeError", "reduce_to_shape", "as_data", "shape_of", "sigmoid",
-    "AddGate", "SubtractGate", "MultiplyGate", "DivideGate", "MaxGate", "MatMulGate",
-    "AddConstantGate", "MultiplyConstantGate", "PowerGate", "NegateGate", "ExpGate",
-    "LogGate", "ReciprocalGate", "TanhGate", "SigmoidGate", "ReLUGate", "SumGate",
-    "MeanGate", "TransposeGate",
+    "Gate",
+    "ShapeError",
+    "reduce_to_shape",
+    "as_data",
+    "shape_of",
+    "sigmoid",
+    "AddGate",
+    "SubtractGate",
+    "MultiplyGate",
+    "DivideGate",
+    "MaxGate",
+    "MatMulGate",
+    "AddConstantGate",
+    "MultiplyConstantGate",
+    "PowerGate",
+    "NegateGate",
+    "ExpGate",
+    "LogGate",
+    "ReciprocalGate",
+    "TanhGate",
+    "SigmoidGate",
+    "ReLUGate",
+    "SumGate",
+    "MeanGate",
+    "TransposeGate",
 ]

@@ -15,8 +15,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -158,11 +159,16 @@ def check_gate(
     out = g.forward(*inputs)
     if upstream is None:
         rng = np.random.default_rng(seed)
-        upstream = rng.standard_normal(shape_of(out)) if isinstance(out, np.ndarray) else float(rng.standard_normal())
+        upstream = (
+            rng.standard_normal(shape_of(out))
+            if isinstance(out, np.ndarray)
+            else float(rng.standard_normal())
+        )
     analytic = g.backward(upstream)
     analytic = (analytic,) if gate.arity == 1 else tuple(analytic)
     numerical = []
     for i in range(len(inputs)):
+
         def f(xi: Data, i: int = i) -> Data:
             args = list(inputs)
             args[i] = xi
@@ -174,5 +180,10 @@ def check_gate(
 
 
 __all__ = [
-    "numerical_gradient", "forward_difference", "numerical_vjp", "rel_error", "check_gate", "GateCheck",
+    "numerical_gradient",
+    "forward_difference",
+    "numerical_vjp",
+    "rel_error",
+    "check_gate",
+    "GateCheck",
 ]

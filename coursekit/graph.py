@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,8 @@ class BackwardStep:
 
     def __str__(self) -> str:
         n, L = self.name, self.output
-        parts = [f"{n} = {self.gate.symbol}({', '.join(self.inputs)}): upstream d{L}/d{n} = {format_number(self.upstream)}"]
+        head = f"{n} = {self.gate.symbol}({', '.join(self.inputs)})"
+        parts = [f"{head}: upstream d{L}/d{n} = {format_number(self.upstream)}"]
         for i, name in enumerate(self.inputs):
             if self.local is not None:
                 parts.append(
@@ -80,8 +82,8 @@ class Graph:
         self.inputs: dict[str, Value] = {}
         self.names: dict[Value, str] = {}
         self.gates: dict[Value, Gate] = {}
-        unnamed = 0
-        for i, v in enumerate(self.nodes):
+        unnamed = interior = 0
+        for v in self.nodes:
             if v.gate is None:
                 name = v.label
                 if not name:
@@ -92,7 +94,8 @@ class Graph:
                     )
                 self.inputs[name] = v
             else:
-                name = v.label or f"n{i}"
+                interior += 1
+                name = v.label or f"n{interior}"
                 self.gates[v] = copy.copy(v.gate)
             self.names[v] = name
         self.steps: list[BackwardStep] = []
@@ -134,9 +137,7 @@ class Graph:
         """Set the named inputs (others keep their values) and recompute every node."""
         for name, data in inputs.items():
             if name not in self.inputs:
-                raise KeyError(
-                    f"unknown input {name!r}; this graph's inputs are {', '.join(self.inputs)}"
-                )
+                raise KeyError(f"unknown input {name!r}; this graph's inputs are {', '.join(self.inputs)}")
             self.inputs[name].data = as_data(data, f"Graph.forward({name}=...)")
         for v in self.nodes:
             gate = self.gates.get(v)
@@ -185,7 +186,16 @@ class Graph:
             for p, d in zip(parents, down):
                 grads[p] = d if p not in grads else grads[p] + d
             self.steps.append(
-                BackwardStep(v, self.names[v], self.names[out], gate, tuple(self.names[p] for p in parents), g, local, tuple(down))
+                BackwardStep(
+                    v,
+                    self.names[v],
+                    self.names[out],
+                    gate,
+                    tuple(self.names[p] for p in parents),
+                    g,
+                    local,
+                    tuple(down),
+                )
             )
         return {name: v.grad for name, v in self.inputs.items()}
 
@@ -217,7 +227,11 @@ class Graph:
         rows = [f"{'node':<8}{'operation':<22}{'value':>14}{'gradient':>14}"]
         for v in self.nodes:
             name = self.names[v]
-            op = "input" if v.gate is None else f"{v.gate.symbol}({', '.join(self.names[p] for p in v.parents)})"
+            op = (
+                "input"
+                if v.gate is None
+                else f"{v.gate.symbol}({', '.join(self.names[p] for p in v.parents)})"
+            )
             rows.append(f"{name:<8}{op:<22}{format_number(v.data):>14}{format_number(v.grad):>14}")
         return "\n".join(rows)
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from coursekit import Graph, NumericalWarning, ShapeError, Value, gates as G
+from coursekit import Graph, NumericalWarning, ShapeError, Value
+from coursekit import gates as G
 
 
 @pytest.mark.parametrize("bad", ["3", None, 1 + 2j, {"a": 1}, ["a", "b"], np.array(["x"])])
@@ -19,9 +20,13 @@ def test_non_numeric_operand_is_rejected():
 
 @pytest.mark.parametrize(
     "op, name",
-    [(lambda a, b: a + b, "AddGate"), (lambda a, b: a * b, "MultiplyGate"),
-     (lambda a, b: a - b, "SubtractGate"), (lambda a, b: a / b, "DivideGate"),
-     (lambda a, b: a.max(b), "MaxGate")],
+    [
+        (lambda a, b: a + b, "AddGate"),
+        (lambda a, b: a * b, "MultiplyGate"),
+        (lambda a, b: a - b, "SubtractGate"),
+        (lambda a, b: a / b, "DivideGate"),
+        (lambda a, b: a.max(b), "MaxGate"),
+    ],
 )
 def test_mismatched_shapes_name_the_gate_and_both_shapes(op, name):
     a, b = Value(np.ones((2, 3))), Value(np.ones((4,)))
@@ -61,10 +66,12 @@ def test_power_needs_a_number_exponent():
 
 @pytest.mark.parametrize(
     "make, gate",
-    [(lambda: Value(1000.0).exp(), "ExpGate"),
-     (lambda: Value(1e200) * Value(1e200), "MultiplyGate"),
-     (lambda: Value(np.array([1.0, 0.0])) / Value(np.array([0.0, 0.0])), "DivideGate"),
-     (lambda: Value(np.array([800.0])).exp(), "ExpGate")],
+    [
+        (lambda: Value(1000.0).exp(), "ExpGate"),
+        (lambda: Value(1e200) * Value(1e200), "MultiplyGate"),
+        (lambda: Value(np.array([1.0, 0.0])) / Value(np.array([0.0, 0.0])), "DivideGate"),
+        (lambda: Value(np.array([800.0])).exp(), "ExpGate"),
+    ],
 )
 def test_nan_or_inf_warns_naming_the_gate(make, gate):
     with pytest.warns(NumericalWarning, match=gate):

@@ -25,10 +25,12 @@ def grads_of(fn, *xs):
 def numerical_grads_of(fn, *xs):
     result = []
     for i, x in enumerate(xs):
+
         def f(xi, i=i):
             args = [Value(a) for a in xs]
             args[i] = Value(xi)
             return fn(*args).data
+
         result.append(numerical_gradient(f, x))
     return result
 

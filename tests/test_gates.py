@@ -47,9 +47,19 @@ def checkable(gate, x):
 # --- scalars -------------------------------------------------------------------
 
 BINARY = [G.AddGate(), G.SubtractGate(), G.MultiplyGate()]
-UNARY_SMOOTH = [G.NegateGate(), G.ExpGate(), G.TanhGate(), G.SigmoidGate(), G.AddConstantGate(1.5),
-                G.MultiplyConstantGate(-2.0), G.PowerGate(2), G.PowerGate(3), G.TransposeGate(),
-                G.SumGate(), G.MeanGate()]
+UNARY_SMOOTH = [
+    G.NegateGate(),
+    G.ExpGate(),
+    G.TanhGate(),
+    G.SigmoidGate(),
+    G.AddConstantGate(1.5),
+    G.MultiplyConstantGate(-2.0),
+    G.PowerGate(2),
+    G.PowerGate(3),
+    G.TransposeGate(),
+    G.SumGate(),
+    G.MeanGate(),
+]
 
 
 @pytest.mark.parametrize("gate", BINARY, ids=repr)
@@ -136,7 +146,9 @@ def test_smooth_unary_gates_arrays(gate, data):
     assert_passes(gate, x)
 
 
-@pytest.mark.parametrize("gate", [G.LogGate(), G.ReciprocalGate(), G.PowerGate(-1.5), G.PowerGate(0.5)], ids=repr)
+@pytest.mark.parametrize(
+    "gate", [G.LogGate(), G.ReciprocalGate(), G.PowerGate(-1.5), G.PowerGate(0.5)], ids=repr
+)
 @given(data=st.data())
 def test_positive_domain_gates_arrays(gate, data):
     x = data.draw(arrays(data.draw(small_shapes), positive))

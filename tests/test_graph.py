@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from coursekit import Graph, Value, gates as G
+from coursekit import Graph, Value
+from coursekit import gates as G
 
 
 def xyz(x=-2.0, y=5.0, z=-4.0):

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from coursekit import Graph, Value, gates as G
+from coursekit import Graph, Value
+from coursekit import gates as G
 
 
 def test_example_1_x_plus_y_times_z():
@@ -28,8 +29,11 @@ def neuron_sigmoid_gate(w0, x0, w1, x1, w2):
 NEURON_INPUTS = dict(w0=2.0, x0=-1.0, w1=-3.0, x1=-2.0, w2=-3.0)
 S = 1 / (1 + math.exp(-1.0))  # sigma(1), the neuron's output
 NEURON_GRADS = {  # dsigma/ddot = (1 - s) s, times the other factor of each product
-    "w0": (1 - S) * S * -1.0, "x0": (1 - S) * S * 2.0, "w1": (1 - S) * S * -2.0,
-    "x1": (1 - S) * S * -3.0, "w2": (1 - S) * S,
+    "w0": (1 - S) * S * -1.0,
+    "x0": (1 - S) * S * 2.0,
+    "w1": (1 - S) * S * -2.0,
+    "x1": (1 - S) * S * -3.0,
+    "w2": (1 - S) * S,
 }
 
 

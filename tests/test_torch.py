@@ -5,7 +5,9 @@ import pytest
 
 from coursekit import Value
 
-torch = pytest.importorskip("torch", reason="PyTorch is not installed: `python3 dev.py test` installs the CPU build")
+torch = pytest.importorskip(
+    "torch", reason="PyTorch is not installed: `python3 dev.py test` installs the CPU build"
+)
 torch.set_default_dtype(torch.float64)
 
 
@@ -41,7 +43,12 @@ def scalar_soup(a, b, c, lib):
 @pytest.mark.parametrize("seed", range(5))
 def test_two_layer_network_matches_torch(seed):
     rng = np.random.default_rng(seed)
-    arrays = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((3, 2)), rng.standard_normal((5, 4))
+    arrays = (
+        rng.standard_normal((4, 3)),
+        rng.standard_normal(3),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal((5, 4)),
+    )
     assert_same(*both(mlp_loss, *arrays))
 
 

@@ -1,0 +1,121 @@
+"""Set-up: Binder configuration, pinned requirements, notebooks stored clean, CI = README command."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import venv
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def binder_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"binder/requirements.txt: {line!r} is not pinned with =="
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def test_binder_pins_satisfy_pyproject():
+    pins = binder_pins()
+    for dep in PYPROJECT["project"]["dependencies"]:
+        req = Requirement(dep)
+        assert req.name.lower() in pins, f"{req.name} is a dependency but not pinned for Binder"
+        assert req.specifier.contains(pins[req.name.lower()]), (
+            f"Binder pins {req.name}=={pins[req.name.lower()]}, outside {req.specifier}"
+        )
+
+
+def test_conda_environment_lists_the_same_dependencies():
+    text = (ROOT / "environment.yml").read_text()
+    for dep in PYPROJECT["project"]["dependencies"]:
+        assert re.search(rf"^\s*-\s*{re.escape(Requirement(dep).name)}\b", text, re.M), dep
+    assert "python=3.11" in text
+
+
+def test_binder_runtime_and_postbuild():
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+    post = ROOT / "binder" / "postBuild"
+    assert os.access(post, os.X_OK)
+    lines = [ln for ln in post.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    assert lines[0] == "set -e"
+    assert any("--no-deps" in ln and "pip install" in ln for ln in lines)
+
+
+def test_repo2docker_uses_the_python_buildpack_and_postbuild():
+    exe = shutil.which("repo2docker") or str(Path(sys.executable).parent / "repo2docker")
+    result = subprocess.run(
+        [exe, "--no-build", "--debug", "--no-run", str(ROOT)], capture_output=True, text=True, timeout=300
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "python=3.11" in out  # runtime.txt picked the Python version
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in out  # the pip (Python) build pack
+    assert "RUN ./binder/postBuild" in out
+    assert "environment.yml" not in out  # binder/ takes precedence over the root conda file
+
+
+def test_binder_requirements_install_into_a_fresh_venv(tmp_path):
+    env = tmp_path / "binder-venv"
+    venv.create(env, with_pip=True)
+    bin_dir = env / "bin"
+    py = bin_dir / "python"
+    subprocess.run(
+        [
+            py,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "-r",
+            ROOT / "binder" / "requirements.txt",
+        ],
+        check=True,
+        timeout=900,
+    )
+    # run binder/postBuild itself, as Binder does: in the repository, with the env's pip first on PATH
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "__pycache__"))
+    run_env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    subprocess.run(["bash", "binder/postBuild"], cwd=work, env=run_env, check=True, timeout=600)
+    check = subprocess.run([py, "-m", "pip", "check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    probe = (
+        "import coursekit, ipympl, ipywidgets, matplotlib; "
+        "x = coursekit.Value(2.0); (x * x).backward(); print(x.grad, coursekit.__file__)"
+    )
+    out = subprocess.run([py, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    grad, path = out.split()
+    assert float(grad) == 4.0 and path.startswith(str(work))
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_stored_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, f"{path.name}: run nbstripout"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = "python3 dev.py test"
+    assert command in readme and f"exec {command}" in ci
+    assert "python3 dev.py lab" in readme
