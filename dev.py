@@ -56,7 +56,11 @@ def install_torch() -> None:
     probe = subprocess.run([str(PYTHON), "-c", "import torch"], capture_output=True)
     if probe.returncode == 0:
         return
-    code = pip_install(TORCH, "--extra-index-url", TORCH_CPU_INDEX, check=False)
+    # First torch alone from the CPU index (no CUDA packages), then its few dependencies
+    # from the usual index. --retries 1: where the CPU index is out of reach, fail over fast.
+    code = pip_install(TORCH, "--no-deps", "--retries", "1", "--extra-index-url", TORCH_CPU_INDEX, check=False)
+    if code == 0:
+        code = pip_install(TORCH, check=False)
     if code != 0:
         say("PyTorch could not be installed: the cross-checks against PyTorch will be skipped")
 
