@@ -58,7 +58,9 @@ def install_torch() -> None:
         return
     # First torch alone from the CPU index (no CUDA packages), then its few dependencies
     # from the usual index. --retries 1: where the CPU index is out of reach, fail over fast.
-    code = pip_install(TORCH, "--no-deps", "--retries", "1", "--extra-index-url", TORCH_CPU_INDEX, check=False)
+    code = pip_install(
+        TORCH, "--no-deps", "--retries", "1", "--extra-index-url", TORCH_CPU_INDEX, check=False
+    )
     if code == 0:
         code = pip_install(TORCH, check=False)
     if code != 0:

@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -130,7 +131,9 @@ def one_hot(labels: np.ndarray, classes: int | None = None) -> np.ndarray:
     """Integer labels (N,) as rows of a (N, classes) matrix with a single 1."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise ValueError(f"one_hot: expected a 1-D array of integer labels, got {labels.dtype} {labels.shape}")
+        raise ValueError(
+            f"one_hot: expected a 1-D array of integer labels, got {labels.dtype} {labels.shape}"
+        )
     classes = int(labels.max()) + 1 if classes is None else classes
     out = np.zeros((labels.size, classes))
     out[np.arange(labels.size), labels] = 1.0
@@ -138,6 +141,15 @@ def one_hot(labels: np.ndarray, classes: int | None = None) -> np.ndarray:
 
 
 __all__ = [
-    "heart_curve", "spiral", "moons", "circles", "xor", "gauss", "two_layer_problem",
-    "TwoLayerProblem", "CLASSIFICATION", "load", "one_hot",
+    "heart_curve",
+    "spiral",
+    "moons",
+    "circles",
+    "xor",
+    "gauss",
+    "two_layer_problem",
+    "TwoLayerProblem",
+    "CLASSIFICATION",
+    "load",
+    "one_hot",
 ]

@@ -171,6 +171,12 @@ class Value:
     def relu(self) -> Value:
         return _apply1(G.RELU, self)
 
+    def leaky_relu(self, slope: float = 0.1) -> Value:
+        return _apply1(G.LeakyReLUGate(slope), self)
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        return _apply1(G.ELUGate(alpha), self)
+
     def sum(self, axis: int | None = None) -> Value:
         return _apply1(G.SumGate(axis), self)
 

@@ -525,8 +525,13 @@ def sigmoid(x: Data) -> Data:
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # 1 / (1 + e^-x) with e^-x capped at e^709 (the largest finite power): no overflow, and
+    # accurate to the last bit down to x = -709, where sigma(x) is 1e-308 and the cap kicks in.
+    t = np.negative(x)
+    np.minimum(t, 709.0, out=t)
+    np.exp(t, out=t)
+    t += 1.0
+    return np.reciprocal(t, out=t)
 
 
 class SigmoidGate(Gate):
@@ -564,6 +569,62 @@ class ReLUGate(Gate):
         if type(z) is float:
             return dz if z > 0.0 else 0.0
         return dz * (z > 0.0)
+
+
+class LeakyReLUGate(Gate):
+    """z = max(slope x, x) for 0 < slope < 1: like ReLU, but a small gradient flows where x < 0."""
+
+    __slots__ = ("slope",)
+
+    def __init__(self, slope: float = 0.1):
+        if not 0.0 <= slope < 1.0:
+            raise ValueError(f"LeakyReLUGate: slope must be in [0, 1), got {slope}")
+        self.slope = float(slope)
+
+    @property
+    def symbol(self) -> str:
+        return f"leaky_relu({self.slope:g})"
+
+    def compute(self, x):
+        if type(x) is float:
+            return x if x > 0.0 else self.slope * x
+        return np.maximum(x, self.slope * x)
+
+    def vjp(self, dz, z, x):
+        if type(x) is float:
+            return dz if x > 0.0 else self.slope * dz
+        return dz * np.where(x > 0.0, 1.0, self.slope)
+
+    def __repr__(self):
+        return f"LeakyReLUGate({self.slope:g})"
+
+
+class ELUGate(Gate):
+    """z = x for x >= 0, alpha (e^x - 1) otherwise. dz/dx = 1, or z + alpha where x < 0."""
+
+    __slots__ = ("alpha",)
+
+    def __init__(self, alpha: float = 1.0):
+        if alpha <= 0:
+            raise ValueError(f"ELUGate: alpha must be positive, got {alpha}")
+        self.alpha = float(alpha)
+
+    @property
+    def symbol(self) -> str:
+        return f"elu({self.alpha:g})"
+
+    def compute(self, x):
+        if type(x) is float:
+            return x if x >= 0.0 else self.alpha * math.expm1(x)
+        return np.where(x >= 0.0, x, self.alpha * np.expm1(np.minimum(x, 0.0)))
+
+    def vjp(self, dz, z, x):
+        if type(x) is float:
+            return dz if x >= 0.0 else dz * (z + self.alpha)
+        return dz * np.where(x >= 0.0, 1.0, z + self.alpha)
+
+    def __repr__(self):
+        return f"ELUGate({self.alpha:g})"
 
 
 # ---------------------------------------------------------------------------
@@ -680,6 +741,8 @@ __all__ = [
     "TanhGate",
     "SigmoidGate",
     "ReLUGate",
+    "LeakyReLUGate",
+    "ELUGate",
     "SumGate",
     "MeanGate",
     "TransposeGate",
