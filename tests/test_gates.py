@@ -1,4 +1,11 @@
-"""Every gate's backward against numerical gradients, for scalars, arrays and broadcasting."""
+"""Every gate's backward against numerical gradients, for scalars, arrays and broadcasting.
+
+Inputs are drawn with magnitudes in [0.1, 3]. A finite difference is only as accurate as
+the rounding error of the function's value allows (about 1e-16 |f| / h); a gradient entry
+far smaller than |f| (say a product's derivative y when |y| = 1e-9) cannot be judged at
+CS231n's relative-error bar by any finite difference. Kinks (ReLU at 0, max at a tie) are
+avoided for the same reason. Inside this range, the bar is 1e-7 everywhere.
+"""
 
 import numpy as np
 import pytest
@@ -11,7 +18,7 @@ from coursekit.gradcheck import check_gate
 
 TOL = 1e-7  # CS231n's bar for float64
 
-reals = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
+reals = st.one_of(st.floats(-3, -0.1), st.floats(0.1, 3))
 positive = st.floats(0.2, 5, allow_nan=False)
 away_from_zero = st.one_of(st.floats(-4, -0.3), st.floats(0.3, 4))
 
