@@ -18,6 +18,7 @@ import numpy as np
 
 from .engine import Value
 from .gates import as_data, sigmoid
+from .nn import softmax
 
 
 def numerical_jacobian(f: Callable[[np.ndarray], Any], x: Any, h: float = 1e-5) -> np.ndarray:
@@ -96,10 +97,11 @@ def sigmoid_jacobian(x: Any) -> np.ndarray:
 
 
 def softmax_jacobian(x: Any) -> np.ndarray:
-    """softmax on x (n,): (n, n) = diag(p) - p p^T, p = softmax(x). Not diagonal: every output uses every input."""
-    x = np.asarray(x, dtype=np.float64)
-    e = np.exp(x - x.max())
-    p = e / e.sum()
+    """softmax on x (n,): (n, n) = diag(p) - p p^T, p = softmax(x).
+
+    Not diagonal: every output depends on every input.
+    """
+    p = softmax(np.asarray(x, dtype=np.float64))
     return np.diag(p) - np.outer(p, p)
 
 
