@@ -136,9 +136,9 @@ def test_parameter_counts():
     assert nn.count_parameters(nn.MLP([3, 4, 2])) == 26
     assert nn.count_parameters(nn.MLP([3, 4, 4, 1])) == 41
     assert list(heart.parameters()) == ["W1", "b1", "W2", "b2", "W3", "b3"]
-    assert heart.params["W2"].shape == (7, 6) and heart.params["b2"].shape == (
-        7,
-    )  # rows = neurons of layer 2
+    # W2 has one row per neuron of layer 2 and one column per neuron of layer 1
+    assert heart.params["W2"].shape == (7, 6)
+    assert heart.params["b2"].shape == (7,)
 
 
 def test_heart_network_trains_below_0005():
