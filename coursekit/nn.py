@@ -79,7 +79,8 @@ class Layer:
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:  # pragma: no cover
+        """Return d(loss)/d(input) (None when ``input_grad`` is False) and set ``grads``."""
         raise NotImplementedError
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -94,35 +95,43 @@ class Layer:
 
 
 class Linear(Layer):
-    """Affine layer: out = x @ W.T + b.
+    """Affine layer: out = x @ W.T + b (or x @ W.T with ``bias=False``).
 
     Shapes: x (N, in_features) -> out (N, out_features); W (out_features, in_features);
     b (out_features,).
     """
 
-    def __init__(self, in_features: int, out_features: int, init: str = "xavier", rng: Any = 0):
+    def __init__(
+        self, in_features: int, out_features: int, init: str = "xavier", rng: Any = 0, bias: bool = True
+    ):
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features, self.out_features, self.bias = in_features, out_features, bias
         rng = np.random.default_rng(rng)
         self.params["W"] = init_weights((out_features, in_features), init, rng)
-        self.params["b"] = rng.normal(0.0, 0.5, out_features) if init == "half" else np.zeros(out_features)
         self.grads["W"] = np.zeros((out_features, in_features))
-        self.grads["b"] = np.zeros(out_features)
+        if bias:
+            self.params["b"] = (
+                rng.normal(0.0, 0.5, out_features) if init == "half" else np.zeros(out_features)
+            )
+            self.grads["b"] = np.zeros(out_features)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = self._check_2d(x, self.in_features)
         out = x @ self.params["W"].T
-        out += self.params["b"]
+        if self.bias:
+            out += self.params["b"]
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """dout (N, out) -> dx (N, in); sets grads W (out, in) = dout.T @ x and b = sum of dout."""
         np.matmul(dout.T, self.x, out=self.grads["W"])
-        np.sum(dout, axis=0, out=self.grads["b"])
-        return dout @ self.params["W"]
+        if self.bias:
+            np.sum(dout, axis=0, out=self.grads["b"])
+        return dout @ self.params["W"] if input_grad else None
 
     def __repr__(self) -> str:
-        return f"Linear({self.in_features} -> {self.out_features})"
+        extra = "" if self.bias else ", bias=False"
+        return f"Linear({self.in_features} -> {self.out_features}{extra})"
 
 
 class Activation(Layer):
@@ -140,7 +149,7 @@ class Activation(Layer):
         self.out = self.gate.compute(x)
         return self.out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
         """dout (N, D) -> dx (N, D): dout times the activation's derivative, elementwise."""
         return self.gate.vjp(dout, self.out, self.x)
 
@@ -214,12 +223,13 @@ class Maxout(Layer):
         self.winner = np.argmax(z, axis=1)[:, None, :]  # (N, 1, out)
         return np.take_along_axis(z, self.winner, axis=1)[:, 0, :]
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """dout (N, out) -> dx (N, in); sets grads W (k, out, in) and b (k, out)."""
         dz = np.zeros((dout.shape[0], self.pieces, self.out_features))
         np.put_along_axis(dz, self.winner, dout[:, None, :], axis=1)  # the router
         self.grads["W"][...] = np.einsum("nko,nd->kod", dz, self.x)
         self.grads["b"][...] = dz.sum(axis=0)
-        return np.einsum("nko,kod->nd", dz, self.params["W"])
+        return np.einsum("nko,kod->nd", dz, self.params["W"]) if input_grad else None
 
     def __repr__(self) -> str:
         return f"Maxout({self.in_features} -> {self.out_features}, pieces={self.pieces})"
@@ -261,6 +271,8 @@ class Sequential(Layer):
         for layer in layers:
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential: expected layers, got {type(layer).__name__}")
+        if not layers:
+            raise ValueError("Sequential needs at least one layer")
         self.layers = list(layers)
         owned = []
         k = 0
@@ -286,10 +298,15 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dout (N, outputs) through every layer; return d(loss)/dX (N, inputs).
+
+        With ``input_grad=False`` (as in training) the first layer skips dX, which nobody needs.
+        """
+        layers = self.layers
+        for layer in layers[:0:-1]:
             dout = layer.backward(dout)
-        return dout
+        return layers[0].backward(dout, input_grad)
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Name -> parameter array; edit the arrays in place to change the model."""
@@ -391,19 +408,25 @@ class Loss:
 class SquaredError(Loss):
     """C = (1/N) sum_n ||a_n - y_n||^2: the mean over samples of the summed squared error.
 
-    Shapes: scores (N, K), targets (N, K) -> float; backward -> (N, K) = 2 (a - y) / N.
+    With ``reduction="sum"``, C = sum_n ||a_n - y_n||^2 (the 20-line two-layer network's loss).
+    Shapes: scores (N, K), targets (N, K) -> float; backward -> (N, K) = 2 (a - y) / N (or without / N).
     """
+
+    def __init__(self, reduction: str = "mean"):
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"SquaredError: reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
 
     def forward(self, scores: np.ndarray, targets: np.ndarray) -> float:
         if scores.shape != targets.shape:
             raise ShapeError(f"SquaredError: outputs have shape {scores.shape}, targets {targets.shape}")
         self.diff = scores - targets
-        self.n = scores.shape[0]
+        self.scale = 1.0 / scores.shape[0] if self.reduction == "mean" else 1.0
         flat = self.diff.reshape(-1)
-        return float(flat @ flat) / self.n
+        return float(flat @ flat) * self.scale
 
     def backward(self) -> np.ndarray:
-        return self.diff * (2.0 / self.n)
+        return self.diff * (2.0 * self.scale)
 
 
 def _labels(scores: np.ndarray, targets: Any, who: str) -> np.ndarray:
@@ -635,7 +658,7 @@ def fit(
                 )
                 break
             record(value)
-            model.backward(loss_fn.backward())
+            model.backward(loss_fn.backward(), input_grad=False)
             optimizer.step()
             if bar is not None:
                 bar.update(step, value)
