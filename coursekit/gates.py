@@ -547,7 +547,12 @@ class SigmoidGate(Gate):
 
     @staticmethod
     def vjp(dz, z, x):
-        return dz * (1.0 - z) * z
+        if type(z) is float:
+            return dz * (1.0 - z) * z
+        local = 1.0 - z  # (1 - z) z, then times dz, in one buffer
+        local *= z
+        local *= dz
+        return local
 
 
 class ReLUGate(Gate):

@@ -261,3 +261,20 @@ def test_unknown_names_list_the_valid_ones():
         nn.make_loss("l1")
     with pytest.raises(ValueError, match="unknown init 'glorot'.*xavier"):
         nn.Linear(2, 2, init="glorot")
+
+
+def test_notebook_progress_bar_shows_step_and_loss():
+    bar = nn._NotebookProgress(100)
+    bar.update(10, 0.5)
+    assert bar.bar.value == 10 and "loss 0.5" in bar.label.value
+    bar.update(20, 0.25)  # within 0.1 s of the last redraw: skipped
+    assert bar.bar.value == 10
+    bar.update(100, 0.125, force=True)
+    assert bar.bar.value == 100 and "step 100" in bar.label.value
+
+
+def test_fit_shows_a_progress_bar_on_request(capsys):
+    X, Y = heart_curve(10)
+    history = nn.fit(nn.MLP([1, 3, 2]), X, Y, lr=0.1, steps=5, progress=True)
+    assert history.steps == 5
+    assert "IntProgress" in capsys.readouterr().out  # displayed (as text outside a notebook)

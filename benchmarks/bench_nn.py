@@ -1,0 +1,327 @@
+"""Training speed of coursekit.nn against baselines measured in the same run.
+
+Heart workload (the training lesson): MLP 1-6-7-2, sigmoid on every layer, N = 100, full
+batch, squared-error cost, learning rate 7, 10,000 steps.
+- coursekit ``fit`` against a hand-fused numpy loop (target: at most 1.2x its time per step);
+- against the seed's algorithm, six Jacobian functions that each redo the forward pass, as in
+  the Coursera assignment (target: at least 4x faster);
+- against PyTorch, CPU, float64, one thread (target: at least 10x faster);
+- the full 10,000 steps (target: under one second).
+Two-layer problem (64 x 1000 -> 100 -> 10, sigmoid hidden layer, no biases, summed squared
+error, rate 1e-4, 2,000 steps): coursekit against the fused numpy loop (target: at most 1.2x).
+Memory: peak traced memory of fit over 2,000 and 10,000 steps (no growth beyond the loss history).
+
+Timings alternate between the implementations and report medians, so machine load affects all
+of them alike. BLAS runs on one thread for everyone.
+
+    python benchmarks/bench_nn.py [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from coursekit import nn  # noqa: E402
+from coursekit.data import heart_curve, two_layer_problem  # noqa: E402
+
+LR = 7.0
+
+
+def heart_model() -> nn.MLP:
+    return nn.MLP([1, 6, 7, 2], activation="sigmoid", output_activation="sigmoid", init="half", seed=0)
+
+
+def weights(model: nn.MLP) -> list[np.ndarray]:
+    return [model.params[k].copy() for k in ("W1", "b1", "W2", "b2", "W3", "b3")]
+
+
+# --- the implementations -----------------------------------------------------------------
+
+
+def coursekit_fit(X, Y, steps: int) -> list[float]:
+    return nn.fit(heart_model(), X, Y, loss="mse", lr=LR, steps=steps, progress=False).loss
+
+
+def fused_numpy(X, Y, steps: int) -> list[float]:
+    """One forward, one backward, in-place updates: the loop one writes by hand."""
+    W1, b1, W2, b2, W3, b3 = weights(heart_model())
+    n = len(X)
+    losses = []
+    for _ in range(steps):
+        a1 = X @ W1.T
+        a1 += b1
+        a1 = 1 / (1 + np.exp(-a1))
+        a2 = a1 @ W2.T
+        a2 += b2
+        a2 = 1 / (1 + np.exp(-a2))
+        a3 = a2 @ W3.T
+        a3 += b3
+        a3 = 1 / (1 + np.exp(-a3))
+        d = a3 - Y
+        flat = d.reshape(-1)
+        losses.append(float(flat @ flat) / n)
+        d3 = d * (2.0 / n) * a3 * (1 - a3)
+        d2 = (d3 @ W3) * a2 * (1 - a2)
+        d1 = (d2 @ W2) * a1 * (1 - a1)
+        W3 -= LR * (d3.T @ a2)
+        b3 -= LR * d3.sum(axis=0)
+        W2 -= LR * (d2.T @ a1)
+        b2 -= LR * d2.sum(axis=0)
+        W1 -= LR * (d1.T @ X)
+        b1 -= LR * d1.sum(axis=0)
+    return losses
+
+
+def seed_algorithm(X, Y, steps: int) -> list[float]:
+    """The Coursera assignment's training: six Jacobian functions, each with its own forward pass.
+
+    Column layout as in the assignment: x (1, N), y (2, N), W (out, in), b (out, 1).
+    """
+    W1, b1, W2, b2, W3, b3 = weights(heart_model())
+    b1, b2, b3 = b1[:, None], b2[:, None], b3[:, None]
+    x, y = X.T.copy(), Y.T.copy()
+
+    def sigma(z):
+        return 1 / (1 + np.exp(-z))
+
+    def d_sigma(z):
+        return np.cosh(z / 2) ** (-2) / 4
+
+    def network_function(a0):
+        z1 = W1 @ a0 + b1
+        a1 = sigma(z1)
+        z2 = W2 @ a1 + b2
+        a2 = sigma(z2)
+        z3 = W3 @ a2 + b3
+        a3 = sigma(z3)
+        return a0, z1, a1, z2, a2, z3, a3
+
+    def J_W3(x, y):
+        a0, z1, a1, z2, a2, z3, a3 = network_function(x)
+        J = 2 * (a3 - y) * d_sigma(z3)
+        return J @ a2.T / x.size
+
+    def J_b3(x, y):
+        a0, z1, a1, z2, a2, z3, a3 = network_function(x)
+        J = 2 * (a3 - y) * d_sigma(z3)
+        return np.sum(J, axis=1, keepdims=True) / x.size
+
+    def J_W2(x, y):
+        a0, z1, a1, z2, a2, z3, a3 = network_function(x)
+        J = 2 * (a3 - y) * d_sigma(z3)
+        J = (J.T @ W3).T * d_sigma(z2)
+        return J @ a1.T / x.size
+
+    def J_b2(x, y):
+        a0, z1, a1, z2, a2, z3, a3 = network_function(x)
+        J = 2 * (a3 - y) * d_sigma(z3)
+        J = (J.T @ W3).T * d_sigma(z2)
+        return np.sum(J, axis=1, keepdims=True) / x.size
+
+    def J_W1(x, y):
+        a0, z1, a1, z2, a2, z3, a3 = network_function(x)
+        J = 2 * (a3 - y) * d_sigma(z3)
+        J = (J.T @ W3).T * d_sigma(z2)
+        J = (J.T @ W2).T * d_sigma(z1)
+        return J @ a0.T / x.size
+
+    def J_b1(x, y):
+        a0, z1, a1, z2, a2, z3, a3 = network_function(x)
+        J = 2 * (a3 - y) * d_sigma(z3)
+        J = (J.T @ W3).T * d_sigma(z2)
+        J = (J.T @ W2).T * d_sigma(z1)
+        return np.sum(J, axis=1, keepdims=True) / x.size
+
+    def cost(x, y):
+        return np.linalg.norm(network_function(x)[-1] - y) ** 2 / x.size
+
+    losses = []
+    for _ in range(steps):
+        losses.append(cost(x, y))
+        j_W1, j_b1 = J_W1(x, y) * LR, J_b1(x, y) * LR
+        j_W2, j_b2 = J_W2(x, y) * LR, J_b2(x, y) * LR
+        j_W3, j_b3 = J_W3(x, y) * LR, J_b3(x, y) * LR
+        W1 -= j_W1
+        b1 -= j_b1
+        W2 -= j_W2
+        b2 -= j_b2
+        W3 -= j_W3
+        b3 -= j_b3
+    return losses
+
+
+def make_torch(X, Y):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    Xt, Yt = torch.tensor(X), torch.tensor(Y)
+    start = weights(heart_model())
+
+    def run(steps: int) -> list[float]:
+        layers = []
+        for k in range(3):
+            lin = torch.nn.Linear(start[2 * k].shape[1], start[2 * k].shape[0]).double()
+            with torch.no_grad():
+                lin.weight.copy_(torch.tensor(start[2 * k]))
+                lin.bias.copy_(torch.tensor(start[2 * k + 1]))
+            layers += [lin, torch.nn.Sigmoid()]
+        model = torch.nn.Sequential(*layers)
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
+        n = len(X)
+        losses = []
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = ((model(Xt) - Yt) ** 2).sum() / n
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    return run
+
+
+def two_layer_fused(p, steps: int, lr: float = 1e-4) -> list[float]:
+    w1, w2 = p.w1.copy(), p.w2.copy()
+    x, y = p.x, p.y
+    losses = []
+    for _ in range(steps):
+        h = 1 / (1 + np.exp(-x @ w1))
+        y_pred = h @ w2
+        d = y_pred - y
+        flat = d.reshape(-1)
+        losses.append(float(flat @ flat))
+        grad_y_pred = 2.0 * d
+        grad_w2 = h.T @ grad_y_pred
+        grad_h = grad_y_pred @ w2.T
+        grad_w1 = x.T @ (grad_h * h * (1 - h))
+        w1 -= lr * grad_w1
+        w2 -= lr * grad_w2
+    return losses
+
+
+def two_layer_coursekit(p, steps: int, lr: float = 1e-4) -> list[float]:
+    D_in, H = p.w1.shape
+    D_out = p.w2.shape[1]
+    model = nn.Sequential(nn.Linear(D_in, H, bias=False), nn.Sigmoid(), nn.Linear(H, D_out, bias=False))
+    model.params["W1"][...] = p.w1.T
+    model.params["W2"][...] = p.w2.T
+    loss = nn.SquaredError(reduction="sum")
+    return nn.fit(model, p.x, p.y, loss=loss, lr=lr, steps=steps, progress=False).loss
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def per_step(fn, steps: int) -> tuple[float, list[float]]:
+    t0 = time.perf_counter()
+    losses = fn(steps)
+    return (time.perf_counter() - t0) / steps, losses
+
+
+def alternate(fns: dict, steps: int, repeats: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(per_step(fn, steps)[0])
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def fit_memory(X, Y, steps: int) -> int:
+    tracemalloc.start()
+    nn.fit(heart_model(), X, Y, lr=LR, steps=steps, progress=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 7
+    X, Y = heart_curve(100)
+    results = []
+
+    def report(label: str, value: str, ok: bool | None = None) -> None:
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"  {label:<46}{value}{mark}")
+        if ok is not None:
+            results.append(ok)
+
+    # parity first: the same weights give the same losses
+    ck, fused, seed = coursekit_fit(X, Y, 50), fused_numpy(X, Y, 50), seed_algorithm(X, Y, 50)
+    torch_run = make_torch(X, Y)
+    parity = max(max(abs(a - b), abs(a - c)) for a, b, c in zip(ck, fused, seed))
+    if torch_run is not None:
+        parity = max(parity, max(abs(a - b) for a, b in zip(ck, torch_run(50))))
+
+    print("Heart workload: MLP 1-6-7-2, sigmoid, N = 100, full batch, lr 7")
+    report("largest loss difference over 50 steps", f"{parity:.1e} (same weights, every implementation)")
+    fast = alternate(
+        {"coursekit": lambda s: coursekit_fit(X, Y, s), "fused": lambda s: fused_numpy(X, Y, s)},
+        steps=2000,
+        repeats=repeats,
+    )
+    slow_fns = {"seed": lambda s: seed_algorithm(X, Y, s)}
+    if torch_run is not None:
+        slow_fns["torch"] = torch_run
+    slow = alternate(slow_fns, steps=300, repeats=max(3, repeats // 2))
+    ck_step = fast["coursekit"]
+    report("coursekit fit, per step", f"{ck_step * 1e6:7.1f} us")
+    report("hand-fused numpy, per step", f"{fast['fused'] * 1e6:7.1f} us")
+    report("coursekit / fused numpy", f"{ck_step / fast['fused']:7.2f}x  (target <= 1.2x)", ck_step / fast["fused"] <= 1.2)
+    report("seed algorithm, per step", f"{slow['seed'] * 1e6:7.1f} us")
+    report("speed-up over the seed algorithm", f"{slow['seed'] / ck_step:7.2f}x  (target >= 4x)", slow["seed"] / ck_step >= 4)
+    if torch_run is not None:
+        report("PyTorch (CPU, float64, 1 thread), per step", f"{slow['torch'] * 1e6:7.1f} us")
+        report("speed-up over PyTorch", f"{slow['torch'] / ck_step:7.2f}x  (target >= 10x)", slow["torch"] / ck_step >= 10)
+    else:
+        report("PyTorch", "not installed: comparison skipped")
+    full = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        history = nn.fit(heart_model(), X, Y, lr=LR, steps=10_000, progress=False)
+        full.append(time.perf_counter() - t0)
+    report("10,000 steps of fit (median of 3)", f"{statistics.median(full):7.3f} s  (target < 1 s)", statistics.median(full) < 1)
+    report("final cost after 10,000 steps", f"{history.final_loss:.5f}  (target < 0.005)", history.final_loss < 0.005)
+
+    small, large = fit_memory(X, Y, 2000), fit_memory(X, Y, 10_000)
+    growth = (large - small) / 8000
+    report("peak traced memory, 2,000 / 10,000 steps", f"{small / 1024:.0f} / {large / 1024:.0f} KiB")
+    report("growth per step", f"{growth:.0f} bytes (the loss history: a float and a list slot)", growth <= 40)
+
+    p = two_layer_problem()
+    f_losses, c_losses = two_layer_fused(p, 20), two_layer_coursekit(p, 20)
+    print("Two-layer problem: 64 x 1000 -> 100 -> 10, sigmoid hidden, summed squared error, lr 1e-4")
+    report("largest relative loss difference over 20 steps", f"{max(abs(a - b) / a for a, b in zip(f_losses, c_losses)):.1e}")
+    two = alternate(
+        {"coursekit": lambda s: two_layer_coursekit(p, s), "fused": lambda s: two_layer_fused(p, s)},
+        steps=2000 if not args.quick else 500,
+        repeats=2,
+    )
+    report("coursekit fit, per step", f"{two['coursekit'] * 1e6:7.1f} us")
+    report("hand-fused numpy, per step", f"{two['fused'] * 1e6:7.1f} us")
+    ratio = two["coursekit"] / two["fused"]
+    report("coursekit / fused numpy", f"{ratio:7.2f}x  (target <= 1.2x)", ratio <= 1.2)
+    print("PASS" if all(results) else "FAIL")
+    sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
