@@ -288,7 +288,7 @@ def main() -> None:
         """A measured value against a goal such as '<= 1.2' or '>= 4'."""
         op, limit = goal.split()
         ok = value <= float(limit) if op == "<=" else value >= float(limit)
-        report(label, f"{value:7.2f}{unit}  (target {op} {limit}{unit.strip()})", ok)
+        report(label, f"{value:7.2f}{unit}  (target {op} {limit}{unit})", ok)
 
     report("coursekit fit, per step", f"{ck_step * 1e6:7.1f} us")
     report("hand-fused numpy, per step", f"{fast['fused'] * 1e6:7.1f} us")
