@@ -162,6 +162,12 @@ class Value:
     def log(self) -> Value:
         return _apply1(G.LOG, self)
 
+    def sin(self) -> Value:
+        return _apply1(G.SIN, self)
+
+    def cos(self) -> Value:
+        return _apply1(G.COS, self)
+
     def tanh(self) -> Value:
         return _apply1(G.TANH, self)
 

@@ -482,6 +482,38 @@ class LogGate(Gate):
         return dz / x
 
 
+class SinGate(Gate):
+    """z = sin x. dz/dx = cos x."""
+
+    __slots__ = ()
+
+    symbol = "sin"
+
+    @staticmethod
+    def compute(x):
+        return math.sin(x) if type(x) is float else np.sin(x)
+
+    @staticmethod
+    def vjp(dz, z, x):
+        return dz * (math.cos(x) if type(x) is float else np.cos(x))
+
+
+class CosGate(Gate):
+    """z = cos x. dz/dx = -sin x."""
+
+    __slots__ = ()
+
+    symbol = "cos"
+
+    @staticmethod
+    def compute(x):
+        return math.cos(x) if type(x) is float else np.cos(x)
+
+    @staticmethod
+    def vjp(dz, z, x):
+        return -dz * (math.sin(x) if type(x) is float else np.sin(x))
+
+
 class ReciprocalGate(Gate):
     """z = 1/x (the lecture's "1/x" gate). dz/dx = -1/x^2."""
 
@@ -721,6 +753,7 @@ ADD, SUB, MUL, DIV, MAX, MATMUL = (
     MatMulGate(),
 )
 NEG, EXP, LOG, RECIPROCAL = NegateGate(), ExpGate(), LogGate(), ReciprocalGate()
+SIN, COS = SinGate(), CosGate()
 TANH, SIGMOID, RELU, TRANSPOSE = TanhGate(), SigmoidGate(), ReLUGate(), TransposeGate()
 
 __all__ = [
@@ -743,6 +776,8 @@ __all__ = [
     "ExpGate",
     "LogGate",
     "ReciprocalGate",
+    "SinGate",
+    "CosGate",
     "TanhGate",
     "SigmoidGate",
     "ReLUGate",

@@ -55,6 +55,8 @@ def checkable(gate, x):
 
 BINARY = [G.AddGate(), G.SubtractGate(), G.MultiplyGate()]
 UNARY_SMOOTH = [
+    G.SinGate(),
+    G.CosGate(),
     G.NegateGate(),
     G.ExpGate(),
     G.TanhGate(),

@@ -1,0 +1,333 @@
+"""Static drawings of the course, with matplotlib: computational graphs and network diagrams.
+
+Every drawing keeps its artists and has an ``update()`` that changes their data and text in
+place (``set_text``, ``set_data``), so the widgets in :mod:`coursekit.widgets` redraw a
+figure without re-plotting it.
+
+- :func:`draw_graph`: a computational graph as on the lecture slides: inputs on the left,
+  one circle per gate labelled with its operation, each wire's forward value above it
+  (green) and the gradient flowing back along it below it (red).
+- :func:`draw_network`: a fully-connected network from its layer sizes, weights coloured
+  by sign and magnitude when a model is given.
+- :func:`widget_figure`: a figure whose canvas is an ipympl widget, for use inside widgets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from .engine import Value
+from .graph import Graph, format_number
+
+VALUE_COLOR = "#2e7d32"  # forward values: green
+GRAD_COLOR = "#c62828"  # gradients: red
+NODE_COLOR = "#e3f2fd"
+HIGHLIGHT_COLOR = "#ffe082"
+INPUT_COLOR = "#f5f5f5"
+
+#: short labels for gates whose symbol is long
+SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
+
+
+def widget_figure(width: float, height: float, dpi: int = 96) -> Figure:
+    """A matplotlib Figure whose ``canvas`` is an ipympl widget (toolbar and header hidden).
+
+    Not registered with pyplot, so it is shown only where a widget places its canvas.
+    """
+    from ipympl.backend_nbagg import new_figure_manager_given_figure
+
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    manager = new_figure_manager_given_figure(id(fig), fig)
+    canvas = manager.canvas
+    canvas.toolbar_visible = False
+    canvas.header_visible = False
+    canvas.footer_visible = False
+    canvas.resizable = False
+    return fig
+
+
+def _new_axes(figsize: tuple[float, float]) -> Axes:
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# Computational graphs
+# ---------------------------------------------------------------------------
+
+
+def graph_layout(graph: Graph) -> dict[Value, tuple[float, float]]:
+    """(column, row) of every node: column = longest path from an input, rows ordered to cut crossings."""
+    depth: dict[Value, int] = {}
+    for v in graph.nodes:
+        depth[v] = 0 if v.gate is None else 1 + max(depth[p] for p in v.parents)
+    children: dict[Value, list[Value]] = defaultdict(list)
+    for p, v in graph.edges():
+        children[p].append(v)
+    # an input sits one column before its first use, so that wires stay short
+    for v in graph.nodes:
+        if v.gate is None and children[v]:
+            depth[v] = min(depth[c] for c in children[v]) - 1
+    columns: dict[int, list[Value]] = defaultdict(list)
+    for v in graph.nodes:
+        columns[depth[v]].append(v)
+    tallest = max(len(c) for c in columns.values())
+    row: dict[Value, float] = {}
+
+    def place(col: list[Value]) -> None:
+        offset = (tallest - len(col)) / 2
+        for i, v in enumerate(col):
+            row[v] = offset + i
+
+    for col in columns.values():
+        place(col)
+    order = sorted(columns)
+    for _ in range(4):  # barycentre sweeps, right-to-left then left-to-right
+        for k in reversed(order[:-1]):
+            columns[k].sort(key=lambda v: np.mean([row[c] for c in children[v]]) if children[v] else row[v])
+            place(columns[k])
+        for k in order[1:]:
+            columns[k].sort(key=lambda v: np.mean([row[p] for p in v.parents]) if v.parents else row[v])
+            place(columns[k])
+    return {v: (float(depth[v] - order[0]), row[v]) for v in graph.nodes}
+
+
+class GraphDrawing:
+    """A drawn computational graph; ``update()`` refreshes numbers, ``highlight()`` marks a gate.
+
+    Gates are one scatter of circles and wires one line collection, so a redraw renders a
+    handful of artists plus the numbers.
+    """
+
+    DX, DY = 2.0, 1.0  # data units between columns and between rows
+
+    def __init__(self, graph: Graph, ax: Axes, digits: int = 3, title: str | None = None):
+        self.graph, self.ax, self.digits = graph, ax, digits
+        self.positions = graph_layout(graph)
+        self.columns = max(x for x, _ in self.positions.values()) + 1
+        self.rows = max(y for _, y in self.positions.values()) + 1
+        self.value_texts: dict[tuple[Value, int], Any] = {}
+        self.grad_texts: dict[tuple[Value, int], Any] = {}
+        self.gates = [v for v in graph.nodes if v.gate is not None]
+        self._draw(title)
+        self.update()
+
+    def _xy(self, v: Value) -> tuple[float, float]:
+        x, y = self.positions[v]
+        return x * self.DX, -y * self.DY
+
+    def _draw(self, title: str | None) -> None:
+        ax, g = self.ax, self.graph
+        fs = 10 if len(g.nodes) <= 20 else 8
+        segments = []
+        for v in g.nodes:
+            for i, p in enumerate(v.parents):
+                segments.append((self._xy(p), self._xy(v)))
+                self._wire_labels(self._xy(p), self._xy(v), (v, i), fs)
+        out = g.output
+        ox, oy = self._xy(out)
+        end = ox + 0.8 * self.DX
+        segments.append(((ox, oy), (end, oy)))
+        self._wire_labels((ox, oy), (end, oy), (out, -1), fs)
+        ax.add_collection(LineCollection(segments, colors="#757575", linewidths=1.2, zorder=1))
+        ax.text(end, oy, f" {g.names[out]}", ha="left", va="center", fontsize=fs + 1, fontweight="bold")
+        xy = np.array([self._xy(v) for v in self.gates]).reshape(-1, 2)
+        self.gate_markers = ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            s=(2.2 * fs) ** 2,
+            c=[NODE_COLOR] * len(self.gates),
+            edgecolors="#1565c0",
+            linewidths=1.2,
+            zorder=3,
+        )
+        for v, (x, y) in zip(self.gates, xy):
+            symbol = SYMBOLS.get(v.gate.symbol, v.gate.symbol)
+            size = fs if len(symbol) < 4 else fs - 2
+            ax.text(x, y, symbol, ha="center", va="center", fontsize=size, zorder=4)
+        for v in g.nodes:
+            if v.gate is None:
+                x, y = self._xy(v)
+                ax.text(
+                    x,
+                    y,
+                    g.names[v],
+                    ha="center",
+                    va="center",
+                    fontsize=fs + 1,
+                    fontweight="bold",
+                    zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.3", fc=INPUT_COLOR, ec="#9e9e9e"),
+                )
+        ax.set_xlim(-0.3 * self.DX, end + 0.3 * self.DX)
+        ax.set_ylim(-(self.rows - 1) * self.DY - 0.7, 0.7)
+        ax.set_axis_off()
+        if title:
+            ax.set_title(title, fontsize=fs + 2)
+        legend = dict(transform=ax.transAxes, fontsize=fs - 1)
+        ax.text(0.0, 0.0, "values (forward)", color=VALUE_COLOR, **legend)
+        ax.text(1.0, 0.0, "gradients (backward)", color=GRAD_COLOR, ha="right", **legend)
+
+    def _wire_labels(self, a, b, key, fs) -> None:
+        (x0, y0), (x1, y1) = a, b
+        t = 0.5 if abs(y1 - y0) < 1e-9 else 0.42  # sloped wires: nearer the source, where wires are apart
+        mx, my = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+        common = dict(xy=(mx, my), textcoords="offset points", ha="center", fontsize=fs)
+        self.value_texts[key] = self.ax.annotate("", xytext=(0, 3), va="bottom", color=VALUE_COLOR, **common)
+        self.grad_texts[key] = self.ax.annotate("", xytext=(0, -3), va="top", color=GRAD_COLOR, **common)
+
+    def update(self) -> None:
+        """Show the graph's current values and the gradients of its last backward pass."""
+        fmt = self._fmt
+        per_wire = {(s.node, i): d for s in self.graph.steps for i, d in enumerate(s.downstream)}
+        for (v, i), text in self.value_texts.items():
+            source = v if i < 0 else v.parents[i]
+            text.set_text(fmt(source.data))
+        for (v, i), text in self.grad_texts.items():
+            if i < 0:
+                text.set_text(fmt(v.grad) if self.graph.steps else "")
+            else:
+                text.set_text(fmt(per_wire[(v, i)]) if (v, i) in per_wire else "")
+
+    def show_gradients_up_to(self, step: int) -> None:
+        """Show only the gradients of the first ``step`` gates of the backward pass (0: none)."""
+        self.update()
+        done = {s.node for s in self.graph.steps[:step]}
+        for (v, i), text in self.grad_texts.items():
+            if i < 0:
+                text.set_visible(step > 0 or not self.graph.steps)
+            else:
+                text.set_visible(v in done)
+
+    def highlight(self, node: Value | None) -> None:
+        """Mark one gate (or none) and the gradients on the wires into it."""
+        self.gate_markers.set_facecolors([HIGHLIGHT_COLOR if v is node else NODE_COLOR for v in self.gates])
+        self.gate_markers.set_linewidths([2.8 if v is node else 1.2 for v in self.gates])
+        for (v, i), text in self.grad_texts.items():
+            text.set_fontweight("bold" if v is node and i >= 0 else "normal")
+
+    def _fmt(self, x: Any) -> str:
+        if isinstance(x, np.ndarray) and x.size > 4:
+            return f"{x.shape}"
+        return format_number(x, self.digits)
+
+
+def draw_graph(
+    graph_or_value: Graph | Value, ax: Axes | None = None, digits: int = 3, title: str | None = None
+) -> GraphDrawing:
+    """Draw a computational graph (a :class:`Graph`, or the graph behind a :class:`Value`)."""
+    graph = graph_or_value if isinstance(graph_or_value, Graph) else Graph(graph_or_value)
+    if ax is None:
+        ax = _new_axes(graph_figsize(graph))
+        ax.figure.subplots_adjust(left=0.01, right=0.99, bottom=0.04, top=0.9 if title else 0.98)
+    return GraphDrawing(graph, ax, digits=digits, title=title)
+
+
+def graph_figsize(graph: Graph, max_width: float = 11.0) -> tuple[float, float]:
+    """A figure size (inches) for the graph's layout: about 1.3 in per column, 0.8 in per row."""
+    layout = graph_layout(graph)
+    columns = max(x for x, _ in layout.values()) + 1
+    rows = max(y for _, y in layout.values()) + 1
+    return min(max_width, 1.3 * columns + 1.8), 0.8 * rows + 1.0
+
+
+# ---------------------------------------------------------------------------
+# Network diagrams
+# ---------------------------------------------------------------------------
+
+
+class NetworkDrawing:
+    """Neurons as circles, one column per layer; connections coloured by weight when known."""
+
+    def __init__(
+        self, sizes: list[int], ax: Axes, params: dict[str, np.ndarray] | None = None, max_shown: int = 12
+    ):
+        self.sizes, self.ax, self.max_shown = list(sizes), ax, max_shown
+        self.lines: list[Any] = []
+        self._draw()
+        self.update(params)
+
+    def _rows(self, n: int) -> list[float]:
+        shown = min(n, self.max_shown)
+        return [(shown - 1) / 2 - i for i in range(shown)]
+
+    def _draw(self) -> None:
+        ax = self.ax
+        for k, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            for i, yb in enumerate(self._rows(b)):
+                for j, ya in enumerate(self._rows(a)):
+                    (line,) = ax.plot([k, k + 1], [ya, yb], color="#bdbdbd", lw=0.8, zorder=1)
+                    self.lines.append((k, i, j, line))
+        names = ["input"] + [f"hidden {k}" for k in range(1, len(self.sizes) - 1)] + ["output"]
+        for k, n in enumerate(self.sizes):
+            rows = self._rows(n)
+            color = "#fff3e0" if k == 0 else ("#e8f5e9" if k == len(self.sizes) - 1 else NODE_COLOR)
+            ax.scatter([k] * len(rows), rows, s=260, c=color, edgecolors="#424242", zorder=3)
+            if n > self.max_shown:
+                ax.text(k, rows[-1] - 0.7, f"... {n} in all", ha="center", fontsize=8)
+            ax.text(
+                k,
+                max(self._rows(max(self.sizes))) + 0.9,
+                f"{names[k]}\n{n}",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+            )
+        ax.set_axis_off()
+        top = (min(max(self.sizes), self.max_shown) - 1) / 2
+        ax.set_ylim(-top - 1.2, top + 1.9)
+        ax.set_xlim(-0.5, len(self.sizes) - 0.5)
+
+    def update(self, params: dict[str, np.ndarray] | None) -> None:
+        """Colour each connection by its weight: red negative, blue positive, width by magnitude."""
+        if params is None:
+            return
+        weights = [params.get(f"W{k + 1}") for k in range(len(self.sizes) - 1)]
+        biggest = max(float(np.abs(w).max()) for w in weights if w is not None) or 1.0
+        for k, i, j, line in self.lines:
+            W = weights[k]
+            if W is None or W.ndim != 2:
+                continue
+            w = W[i, j]
+            line.set_color("#1e88e5" if w > 0 else "#e53935")
+            line.set_linewidth(0.3 + 3.0 * abs(w) / biggest)
+
+
+def draw_network(sizes_or_model: Any, ax: Axes | None = None) -> NetworkDrawing:
+    """Draw an MLP from its layer sizes, or from a :class:`coursekit.nn.MLP` (weights coloured)."""
+    params = None
+    if hasattr(sizes_or_model, "sizes") and hasattr(sizes_or_model, "params"):
+        sizes, params = sizes_or_model.sizes, sizes_or_model.params
+    else:
+        sizes = [int(s) for s in sizes_or_model]
+    if ax is None:
+        ax = _new_axes((1.6 * len(sizes) + 1, 3.5))
+    return NetworkDrawing(sizes, ax, params)
+
+
+def network_counts(sizes: list[int]) -> dict[str, int]:
+    """Neurons (inputs not counted), weights, biases and parameters of a fully-connected net."""
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    biases = sum(sizes[1:])
+    return {"neurons": biases, "weights": weights, "biases": biases, "parameters": weights + biases}
+
+
+__all__ = [
+    "widget_figure",
+    "graph_layout",
+    "GraphDrawing",
+    "draw_graph",
+    "NetworkDrawing",
+    "draw_network",
+    "network_counts",
+    "VALUE_COLOR",
+    "GRAD_COLOR",
+]
