@@ -626,13 +626,15 @@ def fit(
     callback_every: int = 1,
     progress: bool | None = None,
     seed: int = 0,
+    warn: bool = True,
 ) -> History:
     """Train ``model`` on (X, Y) by gradient descent and return the loss history.
 
     X (N, D); Y (N, K) targets for "mse", or (N,) integer labels for "softmax"/"svm".
     Full batch unless ``batch_size`` is given. ``callback(step, loss, model)`` runs every
     ``callback_every`` steps; returning False stops training. ``progress``: a progress bar
-    (default: inside notebooks only). A NaN or infinite loss stops training with one warning.
+    (default: inside notebooks only). A NaN or infinite loss stops training with one warning
+    (``warn=False``: silently; ``History.stopped`` says "diverged" either way).
     """
     loss_fn = make_loss(loss)
     X = np.asarray(X, dtype=np.float64)
@@ -660,12 +662,13 @@ def fit(
             value = loss_fn.forward(model.forward(xb), yb)
             if not math.isfinite(value):
                 history.stopped = "diverged"
-                warnings.warn(
-                    f"fit: the loss became {value} at step {step} with learning rate {lr:g}; "
-                    f"training stopped. Try a smaller learning rate, e.g. {lr / 10:g}.",
-                    TrainingWarning,
-                    stacklevel=2,
-                )
+                if warn:
+                    warnings.warn(
+                        f"fit: the loss became {value} at step {step} with learning rate {lr:g}; "
+                        f"training stopped. Try a smaller learning rate, e.g. {lr / 10:g}.",
+                        TrainingWarning,
+                        stacklevel=2,
+                    )
                 break
             record(value)
             model.backward(loss_fn.backward(), input_grad=False)

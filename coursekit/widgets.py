@@ -713,7 +713,7 @@ class TrainingDashboard(Explorer):
         self.frames = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the training thread redraws while holding it
         self._safe(self.reset)
         controls = W.HBox([self.play_button, self.pause_button, self.step_button, self.reset_button])
         self.children = [
@@ -784,7 +784,7 @@ class TrainingDashboard(Explorer):
         self.ax_fit.set_ylabel("x2" if self.dataset.value != "heart" else "y2")
 
     def _redraw(self) -> None:
-        with self._lock:
+        with self._lock, np.errstate(all="ignore"):  # a diverged model may overflow; it is reported
             losses = np.array(self.history)
             if self.dataset.value == "heart":
                 out = self.model.forward(self.X)
@@ -828,6 +828,7 @@ class TrainingDashboard(Explorer):
                     callback=callback,
                     callback_every=25,
                     progress=False,
+                    warn=False,  # the dashboard reports divergence itself
                 )
                 self.history.extend(history.loss)
             if history.stopped == "diverged":
