@@ -10,6 +10,9 @@ figure without re-plotting it.
 - :func:`draw_network`: a fully-connected network from its layer sizes, weights coloured
   by sign and magnitude when a model is given.
 - :func:`widget_figure`: a figure whose canvas is an ipympl widget, for use inside widgets.
+- :class:`CachedBackground`: renders a figure's unchanging part once, so that a redraw
+  renders only what moves. Written here because ipympl has no blitting: matplotlib re-renders
+  every tick label and title on each draw, which is most of the cost of a frame.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -50,6 +54,96 @@ def widget_figure(width: float, height: float, dpi: int = 96) -> Figure:
     canvas.footer_visible = False
     canvas.resizable = False
     return fig
+
+
+class CachedBackground:
+    """Render the static part of a figure once, as an image behind the artists that change.
+
+    ``dynamic`` lists the artists that change between frames; everything else in the figure
+    (axes, ticks, labels, titles, fixed lines) is rendered into a background image when the
+    figure is first drawn and again only when something it depends on changes: an axis limit,
+    the figure's pixel size or DPI, or an explicit :meth:`invalidate`. Installing it wraps the
+    canvas's ``draw``, so every render, including those the browser asks for, stays correct.
+    """
+
+    def __init__(self, fig: Figure, dynamic: list[Any]):
+        self.fig = fig
+        self.dynamic = list(dynamic)
+        self.image = _SavedPixels()
+        fig.add_artist(self.image)
+        self._key: Any = None
+        self._static: list[Any] = []
+        self.renders = 0  # how often the background was rendered, for tests
+        canvas = fig.canvas
+        plain_draw = canvas.draw
+
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            self.prepare()
+            return plain_draw(*args, **kwargs)
+
+        canvas.draw = draw
+
+    def invalidate(self) -> None:
+        """Render the background again at the next draw (after changing a static artist)."""
+        self._key = None
+
+    def reset(self, dynamic: list[Any]) -> None:
+        """Start over after the figure was cleared and redrawn: new moving artists, new background."""
+        self.dynamic = list(dynamic)
+        self._static = []
+        if self.image.figure is None:
+            self.fig.add_artist(self.image)
+        self.image.set_visible(False)
+        self.invalidate()
+
+    def _state(self) -> Any:
+        limits = tuple(
+            (ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale()) for ax in self.fig.axes
+        )
+        return self.fig.canvas.get_width_height(physical=True), self.fig.dpi, limits
+
+    def prepare(self) -> None:
+        """Bring the background up to date if the figure's static part changed."""
+        state = self._state()
+        if state == self._key:
+            return
+        for artist in self._static:
+            artist.set_visible(True)
+        hidden_dynamic = [a for a in self.dynamic if a.get_visible()]
+        for artist in hidden_dynamic:
+            artist.set_visible(False)
+        self.image.set_visible(False)
+        renderer = self.fig.canvas.get_renderer()
+        self.fig.draw(renderer)
+        self.image.region = renderer.copy_from_bbox(self.fig.bbox)
+        self.image.set_visible(True)
+        for artist in hidden_dynamic:
+            artist.set_visible(True)
+        dynamic = set(map(id, self.dynamic))
+        self._static = [
+            child
+            for ax in self.fig.axes
+            for child in ax.get_children()
+            if id(child) not in dynamic and child.get_visible()
+        ] + [t for t in self.fig.texts if id(t) not in dynamic and t.get_visible()]
+        for artist in self._static:
+            artist.set_visible(False)
+        self._key = state
+        self.renders += 1
+
+
+class _SavedPixels(Artist):
+    """Draws a saved block of pixels back into the Agg renderer (a plain memory copy)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.region: Any = None
+        self.set_zorder(-10)
+        self.set_visible(False)
+
+    def draw(self, renderer: Any) -> None:
+        if self.region is not None and self.get_visible():
+            renderer.restore_region(self.region)
 
 
 def _new_axes(figsize: tuple[float, float]) -> Axes:
@@ -245,13 +339,17 @@ def graph_figsize(graph: Graph, max_width: float = 11.0) -> tuple[float, float]:
 
 
 class NetworkDrawing:
-    """Neurons as circles, one column per layer; connections coloured by weight when known."""
+    """Neurons as circles, one column per layer; connections coloured by weight when known.
+
+    All connections are one line collection and all neurons one scatter, so large networks
+    draw fast. Layers wider than ``max_shown`` show their first neurons and a count.
+    """
 
     def __init__(
         self, sizes: list[int], ax: Axes, params: dict[str, np.ndarray] | None = None, max_shown: int = 12
     ):
         self.sizes, self.ax, self.max_shown = list(sizes), ax, max_shown
-        self.lines: list[Any] = []
+        self.index: list[tuple[int, int, int]] = []  # (layer, to, from) of each connection
         self._draw()
         self.update(params)
 
@@ -261,44 +359,45 @@ class NetworkDrawing:
 
     def _draw(self) -> None:
         ax = self.ax
+        segments = []
         for k, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
             for i, yb in enumerate(self._rows(b)):
                 for j, ya in enumerate(self._rows(a)):
-                    (line,) = ax.plot([k, k + 1], [ya, yb], color="#bdbdbd", lw=0.8, zorder=1)
-                    self.lines.append((k, i, j, line))
+                    segments.append(((k, ya), (k + 1, yb)))
+                    self.index.append((k, i, j))
+        self.lines = LineCollection(segments, colors="#bdbdbd", linewidths=0.8, zorder=1)
+        ax.add_collection(self.lines)
         names = ["input"] + [f"hidden {k}" for k in range(1, len(self.sizes) - 1)] + ["output"]
+        xs, ys, colors = [], [], []
+        top = max(self._rows(max(self.sizes)))
         for k, n in enumerate(self.sizes):
             rows = self._rows(n)
             color = "#fff3e0" if k == 0 else ("#e8f5e9" if k == len(self.sizes) - 1 else NODE_COLOR)
-            ax.scatter([k] * len(rows), rows, s=260, c=color, edgecolors="#424242", zorder=3)
+            xs += [k] * len(rows)
+            ys += rows
+            colors += [color] * len(rows)
             if n > self.max_shown:
                 ax.text(k, rows[-1] - 0.7, f"... {n} in all", ha="center", fontsize=8)
-            ax.text(
-                k,
-                max(self._rows(max(self.sizes))) + 0.9,
-                f"{names[k]}\n{n}",
-                ha="center",
-                va="bottom",
-                fontsize=9,
-            )
+            ax.text(k, top + 0.9, f"{names[k]}\n{n}", ha="center", va="bottom", fontsize=9)
+        ax.scatter(xs, ys, s=260, c=colors, edgecolors="#424242", zorder=3)
         ax.set_axis_off()
-        top = (min(max(self.sizes), self.max_shown) - 1) / 2
         ax.set_ylim(-top - 1.2, top + 1.9)
         ax.set_xlim(-0.5, len(self.sizes) - 0.5)
 
     def update(self, params: dict[str, np.ndarray] | None) -> None:
-        """Colour each connection by its weight: red negative, blue positive, width by magnitude."""
+        """Colour each connection by its weight: blue positive, red negative, width by magnitude."""
         if params is None:
             return
         weights = [params.get(f"W{k + 1}") for k in range(len(self.sizes) - 1)]
-        biggest = max(float(np.abs(w).max()) for w in weights if w is not None) or 1.0
-        for k, i, j, line in self.lines:
+        biggest = max((float(np.abs(w).max()) for w in weights if w is not None), default=0.0) or 1.0
+        colors, widths = [], []
+        for k, i, j in self.index:
             W = weights[k]
-            if W is None or W.ndim != 2:
-                continue
-            w = W[i, j]
-            line.set_color("#1e88e5" if w > 0 else "#e53935")
-            line.set_linewidth(0.3 + 3.0 * abs(w) / biggest)
+            w = W[i, j] if W is not None and W.ndim == 2 else 0.0
+            colors.append("#1e88e5" if w > 0 else "#e53935")
+            widths.append(0.3 + 3.0 * abs(w) / biggest)
+        self.lines.set_colors(colors)
+        self.lines.set_linewidths(widths)
 
 
 def draw_network(sizes_or_model: Any, ax: Axes | None = None) -> NetworkDrawing:

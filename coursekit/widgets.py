@@ -30,7 +30,7 @@ from typing import Any
 
 import ipywidgets as W
 import numpy as np
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from . import data as datasets
 from . import nn
@@ -40,6 +40,7 @@ from .jacobian import jacobian, jacobian_size
 from .viz import (
     GRAD_COLOR,
     VALUE_COLOR,
+    CachedBackground,
     GraphDrawing,
     NetworkDrawing,
     graph_figsize,
@@ -143,6 +144,7 @@ class GraphExplorer(Explorer):
         self.explanation = W.HTML()
         self.sliders_box = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.fig = widget_figure(7.0, 3.0)
+        self.background = CachedBackground(self.fig, [])
         self._inputs = inputs
         self._safe(self._build)
         controls = [self.sliders_box] if fn is not None else [self.example, self.sliders_box]
@@ -164,6 +166,8 @@ class GraphExplorer(Explorer):
         ax = self.fig.add_axes((0.01, 0.03, 0.98, 0.95))
         self.graph.backward()
         self.drawing = GraphDrawing(self.graph, ax)
+        d = self.drawing
+        self.background.reset([*d.value_texts.values(), *d.grad_texts.values(), d.gate_markers])
         n = len(self.graph.steps)
         self.step.max = self.play.max = n
         self.step.value = min(self.step.value, n)
@@ -364,6 +368,7 @@ class ChainRuleExplorer(Explorer):
         self.ax.set_xlabel("t")
         self.ax.set_ylabel("f(t)")
         self.ax.legend(loc="upper right", fontsize=8)
+        self.background = CachedBackground(self.fig, [self.tangent, self.point])
         self.factors = W.HTML()
         self._safe(self._rebuild)
         self.children = [W.HBox([self.mode, self.t]), self.fig.canvas, self.factors, self.message]
@@ -382,6 +387,7 @@ class ChainRuleExplorer(Explorer):
         self.ax.set_ylim(ys.min() - pad, ys.max() + pad)
         title = "f(t) = 5(1 - t²)" if self.mode.index == 0 else "f(t) = sin(t - 1) exp(t² (1/t)²)"
         self.ax.set_title(title, fontsize=10)
+        self.background.invalidate()
         self._update()
 
     def _update(self) -> None:
@@ -460,6 +466,9 @@ class JacobianExplorer(Explorer):
         self.ax = self.fig.add_axes((0.14, 0.1, 0.72, 0.8))
         self.image = self.ax.imshow(np.zeros((2, 2)), cmap="RdBu_r", interpolation="nearest")
         self.colorbar = self.fig.colorbar(self.image, ax=self.ax, fraction=0.046, pad=0.04)
+        self.colorbar.locator = MaxNLocator(4)  # few tick labels: each one costs render time
+        for axis in (self.ax.xaxis, self.ax.yaxis):
+            axis.set_major_locator(MaxNLocator(5, integer=True))
         self.ax.set_xlabel("input j")
         self.ax.set_ylabel("output i")
         self.info = W.HTML()
@@ -565,6 +574,8 @@ class ActivationExplorer(Explorer):
             ax.set_ylabel(label)
             ax.axhline(0, color="#bdbdbd", lw=0.8)
             ax.axvline(0, color="#bdbdbd", lw=0.8)
+        self.background = CachedBackground(self.fig, [self.f_point, self.d_point])
+        self._shown: tuple = ()
         self.readout = W.HTML()
         self._safe(self._update)
         self.children = [
@@ -602,6 +613,10 @@ class ActivationExplorer(Explorer):
         self.shade_label.set_text(label)
         self.ax_f.set_title(name, fontsize=10)
         self.ax_d.set_title(f"derivative of {name}", fontsize=10)
+        shown = (name, self.slope.value, self.alpha.value)
+        if shown != self._shown:  # the curves changed: a new background
+            self._shown = shown
+            self.background.invalidate()
         self.readout.value = f"f({x[0]:.2f}) = {fx[0]:.4f}, f'({x[0]:.2f}) = <b>{dfx[0]:.4f}</b>" + (
             " : the gradient is (almost) zero here: this unit learns nothing from this input."
             if abs(dfx[0]) < 0.05
@@ -666,6 +681,14 @@ class NetworkDiagram(Explorer):
         self.fig.canvas.draw_idle()
 
 
+def _nice_ceiling(n: int) -> int:
+    """The smallest of 1000, 10000, 100000, ... that is at least n."""
+    limit = 1000
+    while limit < n:
+        limit *= 10
+    return limit
+
+
 class TrainingDashboard(Explorer):
     """Train an MLP live: the heart curve (regression) or a 2-D classification set.
 
@@ -708,8 +731,9 @@ class TrainingDashboard(Explorer):
         self.fig = widget_figure(8.4, 3.3, dpi=80)
         self.ax_loss = self.fig.add_axes((0.1, 0.14, 0.36, 0.74))
         self.ax_fit = self.fig.add_axes((0.55, 0.14, 0.4, 0.74))
+        self.background = CachedBackground(self.fig, [])
         self.steps_per_chunk = 200
-        self.frame_interval = 0.1  # seconds between redraws while playing
+        self.frame_interval = 0.09  # seconds between redraws while playing: about 11 a second
         self.frames = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -749,7 +773,8 @@ class TrainingDashboard(Explorer):
             ax.clear()
         (self.loss_line,) = self.ax_loss.plot([], [], color=GRAD_COLOR)
         self.ax_loss.set_yscale("log")
-        self.ax_loss.yaxis.set_minor_formatter(NullFormatter())
+        self.ax_loss.yaxis.set_minor_locator(NullLocator())  # few tick labels: each costs render time
+        self.ax_loss.xaxis.set_major_locator(MaxNLocator(4))
         self.ax_loss.set_xlabel("step")
         self.ax_loss.set_ylabel("loss")
         self.ax_loss.set_title("training loss", fontsize=10)
@@ -782,37 +807,45 @@ class TrainingDashboard(Explorer):
             self.ax_fit.set_title("decision regions", fontsize=10)
         self.ax_fit.set_xlabel("x1" if self.dataset.value != "heart" else "y1")
         self.ax_fit.set_ylabel("x2" if self.dataset.value != "heart" else "y2")
+        moving = self.fit_line if self.dataset.value == "heart" else self.boundary
+        self.background.reset([self.loss_line, moving])
 
     def _redraw(self) -> None:
         with self._lock, np.errstate(all="ignore"):  # a diverged model may overflow; it is reported
-            losses = np.array(self.history)
+            n = len(self.history)
+            every = max(1, n // 1000)  # at most ~1000 points on screen, however long the run
+            losses = np.array(self.history[every - 1 :: every])
             if self.dataset.value == "heart":
                 out = self.model.forward(self.X)
             else:
                 out = self.model.forward(self.grid).argmax(axis=1)
-        if len(losses):
-            self.loss_line.set_data(np.arange(1, len(losses) + 1), losses)
-            self.ax_loss.set_xlim(0, max(10, len(losses)))
-            lo, hi = float(np.nanmin(losses)), float(np.nanmax(losses))
-            self.ax_loss.set_ylim(lo / 1.5, hi * 1.5)
+        if n:
+            self.loss_line.set_data(np.arange(every, every * len(losses) + 1, every), losses)
+            # limits move in decades (of steps and of loss), so the axes are
+            # re-rendered only now and then, not on every frame
+            self.ax_loss.set_xlim(0, _nice_ceiling(n))
+            finite = losses[np.isfinite(losses) & (losses > 0)]
+            if finite.size:
+                decades = np.clip(np.log10([finite.min(), finite.max()]), -300, 300)
+                self.ax_loss.set_ylim(10.0 ** math.floor(decades[0]), 10.0 ** math.ceil(decades[1]))
         if self.dataset.value == "heart":
             self.fit_line.set_data(out[:, 0], out[:, 1])
         else:
             self.boundary.set_data(out.reshape(60, 60))
-        last = f"{losses[-1]:.5g}" if len(losses) else "-"
-        self.status.value = f"step {len(losses)} · loss {last}"
+        last = f"{self.history[-1]:.5g}" if n else "-"
+        self.status.value = f"step {n} · loss {last}"
         self.frames += 1
         self.fig.canvas.draw_idle()
 
     # --- training -----------------------------------------------------------------
     def _train(self, steps: int, until_stopped: bool) -> None:
-        last_frame = time.perf_counter()
+        next_frame = time.perf_counter() + self.frame_interval
 
         def callback(step: int, loss: float, model: Any) -> bool:
-            nonlocal last_frame
+            nonlocal next_frame
             now = time.perf_counter()
-            if now - last_frame >= self.frame_interval:
-                last_frame = now
+            if now >= next_frame:  # frames on a fixed schedule: ten a second
+                next_frame = max(next_frame + self.frame_interval, now)
                 self._redraw()
             return not self._stop.is_set()
 

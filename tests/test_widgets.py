@@ -199,11 +199,11 @@ def test_network_counts():
 def test_network_diagram_colours_weights_of_a_model():
     model = nn.MLP([2, 3, 1], seed=0)
     w = NetworkDiagram(model=model)
-    colours = {
-        tuple(line.get_color()) if not isinstance(line.get_color(), str) else line.get_color()
-        for *_, line in w.drawing.lines
-    }
-    assert colours <= {"#1e88e5", "#e53935"} and len(colours) == 2
+    colours = {tuple(np.round(c, 3)) for c in w.drawing.lines.get_colors()}
+    assert len(colours) == 2  # blue and red: the model has weights of both signs
+    assert len(w.drawing.lines.get_segments()) == 2 * 3 + 3 * 1
+    widths = np.asarray(w.drawing.lines.get_linewidths())
+    assert widths.max() == pytest.approx(3.3)  # the largest |weight| gets the widest line
 
 
 # --- TrainingDashboard ---------------------------------------------------------------------
