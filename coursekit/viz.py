@@ -57,23 +57,29 @@ def widget_figure(width: float, height: float, dpi: int = 96) -> Figure:
 
 
 class CachedBackground:
-    """Render the static part of a figure once, as an image behind the artists that change.
+    """Render the static part of a figure once, and on each redraw only the artists that change.
 
     ``dynamic`` lists the artists that change between frames; everything else in the figure
-    (axes, ticks, labels, titles, fixed lines) is rendered into a background image when the
-    figure is first drawn and again only when something it depends on changes: an axis limit,
-    the figure's pixel size or DPI, or an explicit :meth:`invalidate`. Installing it wraps the
-    canvas's ``draw``, so every render, including those the browser asks for, stays correct.
+    (axes, ticks, labels, titles, fixed lines) is rendered once into saved pixels, which later
+    draws copy back instead of rendering those artists again. The saved pixels are rendered
+    anew when something they show may have changed: an axis limit or scale, the figure's pixel
+    size or DPI, or an explicit :meth:`invalidate` (call it after changing a static artist).
+
+    Artists with a higher zorder than a dynamic artist of the same axes are drawn live too, so
+    that the moving artists never cover them.
+
+    Installing it wraps the canvas's ``draw``. Any other render (``savefig``, a different size
+    or DPI, a state that changed since) draws every artist as usual, so images are never stale.
     """
 
     def __init__(self, fig: Figure, dynamic: list[Any]):
         self.fig = fig
-        self.dynamic = list(dynamic)
-        self.image = _SavedPixels()
-        fig.add_artist(self.image)
+        self.saved = _SavedPixels(self)
+        self.renders = 0  # how often the static part was rendered, for tests and benchmarks
         self._key: Any = None
-        self._static: list[Any] = []
-        self.renders = 0  # how often the background was rendered, for tests
+        self._capturing = False
+        self._wrapped: set[int] = set()
+        self.reset(dynamic)
         canvas = fig.canvas
         plain_draw = canvas.draw
 
@@ -84,16 +90,14 @@ class CachedBackground:
         canvas.draw = draw
 
     def invalidate(self) -> None:
-        """Render the background again at the next draw (after changing a static artist)."""
+        """Render the static part again at the next draw."""
         self._key = None
 
     def reset(self, dynamic: list[Any]) -> None:
-        """Start over after the figure was cleared and redrawn: new moving artists, new background."""
+        """Start over after the figure was cleared and redrawn: new moving artists, new static part."""
         self.dynamic = list(dynamic)
-        self._static = []
-        if self.image.figure is None:
-            self.fig.add_artist(self.image)
-        self.image.set_visible(False)
+        if self.saved not in self.fig.artists:
+            self.fig.add_artist(self.saved)
         self.invalidate()
 
     def _state(self) -> Any:
@@ -102,47 +106,80 @@ class CachedBackground:
         )
         return self.fig.canvas.get_width_height(physical=True), self.fig.dpi, limits
 
+    def _static_artists(self) -> list[Any]:
+        """Artists that the saved pixels may stand in for.
+
+        An artist drawn above a dynamic artist of its axes (a higher zorder) is drawn live, or
+        the moving artist would cover it. (Keep axes' ticks below moving artists, e.g. with
+        ``ax.set_axisbelow(True)``, or their labels are re-rendered on every frame.)
+        """
+        dynamic = set(map(id, self.dynamic))
+        static = list(self.fig.texts)
+        for ax in self.fig.axes:
+            children = ax.get_children()
+            lowest = min((c.get_zorder() for c in children if id(c) in dynamic), default=np.inf)
+            static += [c for c in children if id(c) not in dynamic and c.get_zorder() <= lowest]
+        return [c for c in static if id(c) not in dynamic]
+
+    def _wrap(self, artist: Any) -> None:
+        """Make a static artist skip drawing while the saved pixels already show it."""
+        if id(artist) in self._wrapped:
+            return
+        self._wrapped.add(id(artist))
+        plain = artist.draw
+
+        def draw(renderer: Any, *args: Any, **kwargs: Any) -> Any:
+            if self.saved.active and renderer is self.saved.renderer:
+                return None
+            return plain(renderer, *args, **kwargs)
+
+        artist.draw = draw
+
     def prepare(self) -> None:
-        """Bring the background up to date if the figure's static part changed."""
+        """Render and save the static part if it may have changed since it was saved."""
         state = self._state()
         if state == self._key:
             return
-        for artist in self._static:
-            artist.set_visible(True)
-        hidden_dynamic = [a for a in self.dynamic if a.get_visible()]
-        for artist in hidden_dynamic:
+        static = self._static_artists()
+        cached = set(map(id, static))
+        everything = [c for ax in self.fig.axes for c in ax.get_children()] + list(self.fig.texts)
+        shown = [a for a in everything if id(a) not in cached and a.get_visible()]
+        for artist in shown:  # the saved pixels hold the static artists only
             artist.set_visible(False)
-        self.image.set_visible(False)
         renderer = self.fig.canvas.get_renderer()
-        self.fig.draw(renderer)
-        self.image.region = renderer.copy_from_bbox(self.fig.bbox)
-        self.image.set_visible(True)
-        for artist in hidden_dynamic:
-            artist.set_visible(True)
-        dynamic = set(map(id, self.dynamic))
-        self._static = [
-            child
-            for ax in self.fig.axes
-            for child in ax.get_children()
-            if id(child) not in dynamic and child.get_visible()
-        ] + [t for t in self.fig.texts if id(t) not in dynamic and t.get_visible()]
-        for artist in self._static:
-            artist.set_visible(False)
+        self._capturing = True
+        try:
+            renderer.clear()
+            self.fig.draw(renderer)
+        finally:
+            self._capturing = False
+            for artist in shown:
+                artist.set_visible(True)
+        self.saved.region = renderer.copy_from_bbox(self.fig.bbox)
+        self.saved.renderer = renderer
+        for artist in static:
+            self._wrap(artist)
         self._key = state
         self.renders += 1
 
+    def is_current(self, renderer: Any) -> bool:
+        return not self._capturing and renderer is self.saved.renderer and self._key == self._state()
+
 
 class _SavedPixels(Artist):
-    """Draws a saved block of pixels back into the Agg renderer (a plain memory copy)."""
+    """Copies the saved static pixels back into the renderer, first in every draw of the figure."""
 
-    def __init__(self) -> None:
+    def __init__(self, owner: CachedBackground) -> None:
         super().__init__()
+        self.owner = owner
         self.region: Any = None
-        self.set_zorder(-10)
-        self.set_visible(False)
+        self.renderer: Any = None
+        self.active = False
+        self.set_zorder(-1e9)
 
     def draw(self, renderer: Any) -> None:
-        if self.region is not None and self.get_visible():
+        self.active = self.region is not None and self.owner.is_current(renderer)
+        if self.active:
             renderer.restore_region(self.region)
 
 
@@ -243,10 +280,11 @@ class GraphDrawing:
             linewidths=1.2,
             zorder=3,
         )
+        self.symbol_texts = []
         for v, (x, y) in zip(self.gates, xy):
             symbol = SYMBOLS.get(v.gate.symbol, v.gate.symbol)
             size = fs if len(symbol) < 4 else fs - 2
-            ax.text(x, y, symbol, ha="center", va="center", fontsize=size, zorder=4)
+            self.symbol_texts.append(ax.text(x, y, symbol, ha="center", va="center", fontsize=size, zorder=4))
         for v in g.nodes:
             if v.gate is None:
                 x, y = self._xy(v)
@@ -258,14 +296,14 @@ class GraphDrawing:
                     va="center",
                     fontsize=fs + 1,
                     fontweight="bold",
-                    zorder=4,
+                    zorder=2.9,  # below the moving numbers (3): cached, not redrawn each frame
                     bbox=dict(boxstyle="round,pad=0.3", fc=INPUT_COLOR, ec="#9e9e9e"),
                 )
         ax.set_xlim(-0.3 * self.DX, end + 0.3 * self.DX)
         ax.set_ylim(-(self.rows - 1) * self.DY - 0.7, 0.7)
         ax.set_axis_off()
         if title:
-            ax.set_title(title, fontsize=fs + 2)
+            ax.set_title(title, fontsize=fs + 2, y=1.01)
         legend = dict(transform=ax.transAxes, fontsize=fs - 1)
         ax.text(0.0, 0.0, "values (forward)", color=VALUE_COLOR, **legend)
         ax.text(1.0, 0.0, "gradients (backward)", color=GRAD_COLOR, ha="right", **legend)

@@ -261,3 +261,41 @@ def test_bad_arguments_list_the_choices():
         ActivationExplorer("swish")
     with pytest.raises(ValueError, match="choose one of: add"):
         GatePlayground("divide")
+
+
+def cached_equals_full_render(widget):
+    """The figure drawn with its cached background equals a full render of every artist."""
+    canvas = widget.fig.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    cached = np.asarray(renderer.buffer_rgba()).copy()
+    widget.background._capturing = True  # every artist draws itself
+    try:
+        renderer.clear()
+        widget.fig.draw(renderer)
+    finally:
+        widget.background._capturing = False
+    return np.array_equal(cached, np.asarray(renderer.buffer_rgba()))
+
+
+@pytest.mark.parametrize(
+    "make, change",
+    [
+        (lambda: GraphExplorer(), lambda w: setattr(w.sliders["x"], "value", 1.0)),
+        (lambda: GraphExplorer(), lambda w: w.next_button.click()),
+        (lambda: ChainRuleExplorer(), lambda w: setattr(w.t, "value", 2.0)),
+        (lambda: ActivationExplorer(), lambda w: setattr(w.x, "value", -2.0)),
+        (lambda: TrainingDashboard(), lambda w: w.step()),
+        (
+            lambda: TrainingDashboard(dataset="moons", hidden="8", activation="tanh", lr=0.5),
+            lambda w: w.step(),
+        ),
+    ],
+    ids=["graph-slider", "graph-step", "chain-rule", "activation", "dashboard", "dashboard-moons"],
+)
+def test_cached_backgrounds_draw_exactly_what_a_full_render_draws(make, change):
+    w = make()
+    assert cached_equals_full_render(w)
+    change(w)
+    assert cached_equals_full_render(w)
+    assert w.background.renders >= 1
