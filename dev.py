@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import venv
@@ -67,6 +68,19 @@ def install_torch() -> None:
         say("PyTorch could not be installed: the cross-checks against PyTorch will be skipped")
 
 
+def install_browser() -> None:
+    """The browser test drives Debian's Chromium (playwright's own download does not work offline)."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        apt = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
+        if run(*apt, "install", "-y", "-qq", "chromium", check=False) != 0:
+            run(*apt, "update", "-qq", check=False)
+            run(*apt, "install", "-y", "-qq", "chromium", check=False)
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        say("Chromium is not installed, so the browser test will be skipped (apt install chromium)")
+
+
 def lab(args: list[str]) -> None:
     ensure_venv()
     pip_install("-e", str(ROOT))
@@ -80,6 +94,7 @@ def test(args: list[str]) -> None:
     ensure_venv()
     pip_install("-e", f"{ROOT}[test]")
     install_torch()
+    install_browser()
     code = run(PYTHON, "-m", "pytest", *args, check=False)
     sys.exit(code)
 
