@@ -275,6 +275,34 @@ class GatePlayground(Explorer):
         ax.text(0.1, 0.1, "values (forward)", color=VALUE_COLOR, fontsize=9)
         ax.text(9.9, 0.1, "gradients (backward)", color=GRAD_COLOR, fontsize=9, ha="right")
 
+    # where the wires and labels go: a two-input gate, or one input copied to two outputs
+    GATE_LAYOUT = {
+        "in_x": ([1, 4.6], [3.6, 2.5]),
+        "out1": ([5.4, 9], [2.5, 2.5]),
+        "x_label": (0.6, 3.6),
+        "x_value": (2.6, 3.35),
+        "x_grad": (2.4, 2.95),
+        "z_value": (7.2, 2.65),
+        "z_grad": (7.2, 2.35),
+    }
+    COPY_LAYOUT = {
+        "in_x": ([1, 4.6], [2.5, 2.5]),
+        "out1": ([5.4, 9], [2.5, 3.8]),
+        "x_label": (0.6, 2.5),
+        "x_value": (2.6, 2.65),
+        "x_grad": (2.6, 2.35),
+        "z_value": (7.6, 3.35),
+        "z_grad": (7.0, 2.95),
+    }
+
+    def _place(self, layout: dict[str, Any]) -> None:
+        for name, where in layout.items():
+            artist = getattr(self, name)
+            if name in ("in_x", "out1"):
+                artist.set_data(*where)
+            else:
+                artist.set_position(where)
+
     def _update(self) -> None:
         from . import gates as G
 
@@ -287,43 +315,37 @@ class GatePlayground(Explorer):
         for artist in (self.out2, self.z2_value, self.z2_grad):
             artist.set_visible(copy)
         fmt = format_number
+        self._place(self.COPY_LAYOUT if copy else self.GATE_LAYOUT)
         if copy:
             # x feeds two places; the engine adds the gradients flowing back from both
             xv = Value(x, "x")
             first, second = xv * 1.0, xv * 1.0
-            (first * up + second * self.upstream2.value).backward()
+            up2 = self.upstream2.value
+            (first * up + second * up2).backward()
             self.symbol.set_text("copy")
-            self.z_value.set_text(fmt(x))
-            self.z_grad.set_text(fmt(up))
-            self.z2_value.set_text(fmt(x))
-            self.z2_grad.set_text(fmt(self.upstream2.value))
-            self.x_value.set_text(fmt(x))
-            self.x_grad.set_text(f"{fmt(up)} + {fmt(self.upstream2.value)} = {fmt(xv.grad)}")
-            self.in_x.set_data([1, 4.6], [2.5, 2.5])
-            self.x_label.set_position((0.6, 2.5))
-            self.x_value.set_position((2.6, 2.65))
-            self.x_grad.set_position((2.6, 2.35))
-            self.out1.set_data([5.4, 9], [2.5, 3.8])
-            self.z_value.set_position((7.6, 3.35))
-            self.z_grad.set_position((7.0, 2.95))
+            texts = {
+                "x_value": fmt(x),
+                "x_grad": f"{fmt(up)} + {fmt(up2)} = {fmt(xv.grad)}",
+                "z_value": fmt(x),
+                "z_grad": fmt(up),
+                "z2_value": fmt(x),
+                "z2_grad": fmt(up2),
+            }
         else:
             gate = {"add": G.AddGate, "multiply": G.MultiplyGate, "max": G.MaxGate}[kind]()
             z = gate.forward(x, y)
             dx, dy = gate.backward(up)
             self.symbol.set_text(gate.symbol)
-            self.in_x.set_data([1, 4.6], [3.6, 2.5])
-            self.x_label.set_position((0.6, 3.6))
-            self.x_value.set_position((2.6, 3.35))
-            self.x_grad.set_position((2.4, 2.95))
-            self.out1.set_data([5.4, 9], [2.5, 2.5])
-            self.z_value.set_position((7.2, 2.65))
-            self.z_grad.set_position((7.2, 2.35))
-            self.x_value.set_text(fmt(x))
-            self.y_value.set_text(fmt(y))
-            self.x_grad.set_text(fmt(dx))
-            self.y_grad.set_text(fmt(dy))
-            self.z_value.set_text(fmt(z))
-            self.z_grad.set_text(fmt(up))
+            texts = {
+                "x_value": fmt(x),
+                "y_value": fmt(y),
+                "x_grad": fmt(dx),
+                "y_grad": fmt(dy),
+                "z_value": fmt(z),
+                "z_grad": fmt(up),
+            }
+        for name, text in texts.items():
+            getattr(self, name).set_text(text)
         self.ax.set_title(f"{kind} gate", fontsize=11, y=1.01)
         self.pattern.value = f"{kind}: {self.PATTERNS[kind]}"
         self.fig.canvas.draw_idle()
