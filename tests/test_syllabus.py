@@ -108,3 +108,23 @@ def test_branches_add():
     a, b = x * 2.0, x * 5.0  # x feeds two gates
     (a + b).backward()
     assert x.grad == 2.0 + 5.0
+
+
+# --- section 1: the chain rule ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", [0.5, 1.5, 3.0])
+def test_univariate_chain_is_minus_ten_t(t):
+    g = Graph.trace(lambda t: 5 * (1 - t**2), t=t)
+    assert g.backward()["t"] == pytest.approx(-10 * t, abs=1e-12)
+    product = math.prod(step.local[0] for step in g.steps)  # (5)(-1)(2t), gate by gate
+    assert product == pytest.approx(-10 * t, abs=1e-12)
+
+
+@pytest.mark.parametrize("t", [0.5, 2.0, 3.0])
+def test_total_derivative_is_cos_t_minus_1_times_e(t):
+    def f(t):
+        x, y, z = t - 1, t * t, 1 / t
+        return x.sin() * (y * z * z).exp()
+
+    assert Graph.trace(f, t=t).backward()["t"] == pytest.approx(math.cos(t - 1) * math.e, rel=1e-12)
