@@ -230,14 +230,14 @@ class GatePlayground(Explorer):
         super().__init__()
         if gate not in self.PATTERNS:
             raise ValueError(f"unknown gate {gate!r}; choose one of: {', '.join(self.PATTERNS)}")
-        self.gate = W.ToggleButtons(options=list(self.PATTERNS), value=gate, style={"button_width": "110px"})
+        self.gate = W.ToggleButtons(options=list(self.PATTERNS), value=gate, style={"button_width": "125px"})
         self.x, self.y = _slider("x", x), _slider("y", y)
         self.upstream = _slider("upstream", upstream)
         self.upstream2 = _slider("upstream 2", -0.5)
         for w in (self.gate, self.x, self.y, self.upstream, self.upstream2):
             w.observe(self._on_change(self._update), "value")
-        self.fig = widget_figure(5.6, 2.4)
-        self.ax = self.fig.add_axes((0, 0, 1, 1))
+        self.fig = widget_figure(5.6, 2.6)
+        self.ax = self.fig.add_axes((0, 0, 1, 0.88))
         self._draw()
         self.pattern = W.HTML()
         self._safe(self._update)
