@@ -39,13 +39,36 @@ INPUT_COLOR = "#f5f5f5"
 SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
 
 
+def _ipympl() -> Any:
+    """ipympl's backend module, imported without changing pyplot's backend.
+
+    ``import ipympl`` switches pyplot to the widget backend as a side effect; a lesson's
+    ordinary ``plt.subplots()`` figures should stay as they were, so the setting is put back.
+    """
+    import sys
+
+    import matplotlib
+
+    if "ipympl.backend_nbagg" in sys.modules:
+        return sys.modules["ipympl.backend_nbagg"]
+    raw = dict.__getitem__(matplotlib.rcParams, "backend")  # may be "not chosen yet"
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    current = matplotlib.get_backend() if pyplot is not None else None
+    import ipympl.backend_nbagg as backend
+
+    if pyplot is not None:
+        pyplot.switch_backend(current)
+    else:
+        dict.__setitem__(matplotlib.rcParams, "backend", raw)
+    return backend
+
+
 def widget_figure(width: float, height: float, dpi: int = 96) -> Figure:
     """A matplotlib Figure whose ``canvas`` is an ipympl widget (toolbar and header hidden).
 
     Not registered with pyplot, so it is shown only where a widget places its canvas.
     """
-    from ipympl.backend_nbagg import new_figure_manager_given_figure
-
+    new_figure_manager_given_figure = _ipympl().new_figure_manager_given_figure
     fig = Figure(figsize=(width, height), dpi=dpi)
     manager = new_figure_manager_given_figure(id(fig), fig)
     canvas = manager.canvas

@@ -180,6 +180,31 @@ def settled_image(page, area, timeout=15.0):
     return last
 
 
+def exercise_widget(page, area, name: str, out_dir: Path) -> None:
+    """Press the widget's Step button (training) or move its first slider; the figure must change."""
+    area.scroll_into_view_if_needed()
+    before = settled_image(page, area.element_handle())
+    assert before, f"{name}: the figure never drew"
+    step = area.locator("button:has-text('Step')")
+    sliders = area.locator(".widget-slider .noUi-handle")
+    if step.count():
+        step.first.click()
+    elif sliders.count():
+        handle = sliders.first
+        value_before = handle.get_attribute("aria-valuenow")
+        handle.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        moved = lambda: handle.get_attribute("aria-valuenow") != value_before  # noqa: E731
+        wait_until(moved, 10, f"{name}: the slider to move")
+    else:
+        return  # nothing to move (e.g. a text field)
+    redrawn = lambda: page.evaluate(CANVAS_IMAGE, area.element_handle()) != before  # noqa: E731
+    wait_until(redrawn, 30, f"{name}: the figure to change")
+    settled_image(page, area.element_handle())
+    area.screenshot(path=str(out_dir / f"{name.replace(' ', '-')}-after.png"))
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_and_widgets_respond(lab, browser, notebook):
     out_dir = ARTIFACTS / notebook.stem
@@ -213,26 +238,11 @@ def test_notebook_runs_and_widgets_respond(lab, browser, notebook):
             settled_image(page, area.element_handle())
             area.screenshot(path=str(out_dir / f"widget-{i + 1}.png"))
 
-        # move the first slider that sits next to a figure, and check that the figure changed
-        with_slider = page.locator(
-            ".jp-OutputArea-output:has(.widget-slider):has(.jupyter-matplotlib-canvas-div)"
-        )
-        if with_slider.count():
-            area = with_slider.first
-            area.scroll_into_view_if_needed()
-            before = settled_image(page, area.element_handle())
-            assert before, "the figure never drew"
-            handle = area.locator(".widget-slider .noUi-handle").first
-            value_before = handle.get_attribute("aria-valuenow")
-            handle.focus()
-            for _ in range(5):
-                page.keyboard.press("ArrowRight")
-            moved = lambda: handle.get_attribute("aria-valuenow") != value_before  # noqa: E731
-            wait_until(moved, 10, "the slider to move")
-            redrawn = lambda: page.evaluate(CANVAS_IMAGE, area.element_handle()) != before  # noqa: E731
-            wait_until(redrawn, 20, "the figure to change")
-            settled_image(page, area.element_handle())
-            area.screenshot(path=str(out_dir / "after-slider.png"))
+        # every widget with a figure: press its Step button (training) or move its first slider,
+        # and check that the figure changed
+        interactive = page.locator(".jp-OutputArea-output:has(.jupyter-matplotlib-canvas-div)")
+        for i in range(interactive.count()):
+            exercise_widget(page, interactive.nth(i), f"widget {i + 1}", out_dir)
         page.screenshot(path=str(out_dir / "page.png"))
         state = page.evaluate(RUN_STATE)
         assert not state["errors"], f"{notebook.name}: errors after moving the slider: {state['errors']}"

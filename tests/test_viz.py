@@ -115,3 +115,20 @@ def test_widget_figure_is_an_ipympl_canvas():
     pytest.importorskip("ipympl")
     fig = widget_figure(3, 2)
     assert type(fig.canvas).__name__ == "Canvas" and fig.canvas.toolbar_visible is False
+
+
+def test_widget_figures_leave_pyplots_backend_alone():
+    """Creating a widget figure must not turn a lesson's plt figures into widgets."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import matplotlib, matplotlib.pyplot as plt\n"
+        "before = matplotlib.get_backend()\n"
+        "from coursekit.viz import widget_figure\n"
+        "widget_figure(2, 2)\n"
+        "fig, ax = plt.subplots()\n"
+        "print(before == matplotlib.get_backend(), type(fig.canvas).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "FigureCanvasAgg"]
