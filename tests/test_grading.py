@@ -1,0 +1,151 @@
+"""Exercise checks: references pass, wrong answers get a useful one-line verdict, grading mode raises."""
+
+import numpy as np
+import pytest
+
+from coursekit import grading
+from coursekit.grading import EXERCISES, ExerciseFailed, answer_or_reference, check, run_check
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+@pytest.mark.parametrize("cases", ["public", "hidden"])
+def test_every_reference_passes_its_own_checks(name, cases):
+    verdict = run_check(name, EXERCISES[name].reference, cases)
+    assert verdict.passed and verdict.attempted, verdict.text()
+
+
+def test_there_are_at_least_fifteen_exercises():
+    assert len(EXERCISES) >= 15
+
+
+def test_not_attempted():
+    def multiply_backward(x, y, dz):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    verdict = run_check("multiply_backward", multiply_backward)
+    assert not verdict.attempted and not verdict.passed
+    assert verdict.text().startswith("[not attempted yet]")
+
+
+def test_a_wrong_answer_names_the_case_expected_got_and_error():
+    def multiply_backward(x, y, dz):
+        return dz * x, dz * y  # switched the wrong way round
+
+    text = run_check("multiply_backward", multiply_backward).text()
+    assert text.startswith("[not yet]") and "case 1 of 2" in text
+    assert "3, -4, 2" in text and "expected result 1 -8, got 6" in text and "relative error" in text
+
+
+def test_wrong_shape_is_reported_as_such():
+    def affine_backward(dout, x, W):
+        dx = dout @ W
+        return dx, x.T @ dout, dout.sum(axis=0)  # dW transposed
+
+    text = run_check("affine_backward", affine_backward).text()
+    assert "expected shape (3, 2) result 2, got shape (2, 3)" in text
+
+
+def test_an_exception_is_one_line_with_the_students_line():
+    def jacobian_example(x, y):
+        return np.array([[2 * x * y, x**2], [5, np.cos(y)]]) @ np.ones(3)
+
+    text = run_check("jacobian_example", jacobian_example).text()
+    assert "your code raised ValueError" in text and "in jacobian_example, line" in text
+    assert "Traceback" not in text
+
+
+def test_subtly_wrong_passes_public_but_not_hidden():
+    def max_backward(x, y, dz):  # right for numbers, wrong for arrays
+        return (dz, 0.0) if x >= y else (0.0, dz)
+
+    assert run_check("max_backward", max_backward).passed
+    hidden = run_check("max_backward", max_backward, cases="hidden")
+    assert not hidden.passed and "raised ValueError" in hidden.text()
+
+    def numerical_gradient(f, x, h=1e-5):
+        return (f(x + 1e-5) - f(x - 1e-5)) / 2e-5  # ignores h
+
+    assert run_check("numerical_gradient", numerical_gradient).passed
+    assert not run_check("numerical_gradient", numerical_gradient, cases="hidden").passed
+
+
+def test_gate_class_and_graph_class_exercises():
+    class SigmoidGate:
+        def forward(self, x):
+            self.s = 1 / (1 + np.exp(-x))
+            return self.s
+
+        def backward(self, dz):
+            return dz * self.s  # forgot (1 - s)
+
+    text = run_check("sigmoid_gate", SigmoidGate).text()
+    assert "[not yet]" in text and "result 2" in text
+
+    class Graph:  # forgets that branches add: overwrites instead
+        def __init__(self, wires):
+            self.wires = wires
+
+        def forward(self, **inputs):
+            self.values = dict(inputs)
+            for gate, names, out in self.wires:
+                self.values[out] = gate.forward(*(self.values[n] for n in names))
+            return self.values[self.wires[-1][2]]
+
+        def backward(self):
+            grads = {self.wires[-1][2]: 1.0}
+            for gate, names, out in reversed(self.wires):
+                down = gate.backward(grads[out])
+                down = down if len(names) > 1 else (down,)
+                for n, d in zip(names, down):
+                    grads[n] = d
+            return grads
+
+    assert run_check("computational_graph", Graph).passed  # no branches in the public graphs
+    assert "['x']" in run_check("computational_graph", Graph, cases="hidden").text()
+
+
+def test_heart_exercise_with_a_missing_factor():
+    def J_W3(params, X, Y):
+        a1 = 1 / (1 + np.exp(-(X @ params["W1"].T + params["b1"])))
+        a2 = 1 / (1 + np.exp(-(a1 @ params["W2"].T + params["b2"])))
+        a3 = 1 / (1 + np.exp(-(a2 @ params["W3"].T + params["b3"])))
+        return (2 * (a3 - Y) * a3 * (1 - a3)).T @ a2  # forgot / N
+
+    verdict = run_check("J_W3", J_W3)
+    assert not verdict.passed and "the heart network's parameters" in verdict.text()
+
+
+def test_check_raises_only_while_autograding(monkeypatch):
+    def wrong(x, y, dz):
+        return 0.0, 0.0
+
+    monkeypatch.delenv("COURSEKIT_AUTOGRADE", raising=False)
+    assert not check("multiply_backward", wrong).passed
+    monkeypatch.setenv("COURSEKIT_AUTOGRADE", "1")
+    with pytest.raises(ExerciseFailed) as info:
+        check("multiply_backward", wrong)
+    assert info.value._render_traceback_() == [info.value.verdict.text()]
+    assert check("multiply_backward", EXERCISES["multiply_backward"].reference).passed
+
+
+def test_answer_or_reference(capsys):
+    def leaky_relu_derivative(x, slope=0.1):
+        raise NotImplementedError()
+
+    used = answer_or_reference("leaky_relu_derivative", leaky_relu_derivative)
+    assert used is EXERCISES["leaky_relu_derivative"].reference
+    assert "not attempted yet" in capsys.readouterr().out
+
+    def good(x, slope=0.1):
+        return np.where(x > 0, 1.0, slope)
+
+    assert answer_or_reference("leaky_relu_derivative", good) is good
+
+
+def test_verdicts_render_in_notebooks_and_unknown_names():
+    verdict = run_check("chain_rule", lambda t: -10 * t)
+    assert verdict.passed and "passed" in verdict._repr_html_()
+    with pytest.raises(KeyError, match="unknown exercise 'chain'"):
+        run_check("chain", lambda t: t)
+    assert grading.autograding() in (True, False)
