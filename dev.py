@@ -4,6 +4,11 @@
     python3 dev.py lab     install the course into .venv and open it in JupyterLab
     python3 dev.py test    install the course and its test tools into .venv, run every test
 
+For instructors (nbgrader; see docs/instructor.md):
+
+    python3 dev.py student-notebooks       regenerate notebooks/ from course/source
+    python3 dev.py grade SUBMISSIONS [--out grades.csv] [--timeout 60]
+
 Arguments after the command go to JupyterLab or pytest (``python3 dev.py test -k engine``).
 Both commands are safe to repeat: a second run only installs what is missing.
 """
@@ -16,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -99,8 +105,22 @@ def test(args: list[str]) -> None:
     sys.exit(code)
 
 
+def instructor(command: str) -> Callable[[list[str]], None]:
+    def run_instructor(args: list[str]) -> None:
+        ensure_venv()
+        pip_install("-e", f"{ROOT}[instructor]")
+        sys.exit(run(PYTHON, "-m", "coursekit.instructor", command, *args, check=False))
+
+    return run_instructor
+
+
 def main() -> None:
-    commands = {"lab": lab, "test": test}
+    commands = {
+        "lab": lab,
+        "test": test,
+        "student-notebooks": instructor("student-notebooks"),
+        "grade": instructor("grade"),
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

@@ -103,6 +103,7 @@ def test_binder_requirements_install_into_a_fresh_venv(tmp_path):
 
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS += sorted((ROOT / "course" / "source").glob("*/*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -1,0 +1,170 @@
+"""The nbgrader pipeline: student notebooks in sync, sources pass, batch grading end to end."""
+
+import copy
+import csv
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from coursekit import instructor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in nb.cells]
+
+
+def test_student_notebooks_are_in_sync_with_the_sources(tmp_path):
+    written = instructor.generate(out=tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    for path in written:
+        assert cells(path) == cells(ROOT / "notebooks" / path.name), (
+            f"notebooks/{path.name} is out of date: run `python3 dev.py student-notebooks`"
+        )
+
+
+def test_every_lesson_has_exercises_with_blanks_and_hidden_tests():
+    for name in instructor.lessons():
+        student = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        source = nbformat.read(ROOT / "course" / "source" / name / f"{name}.ipynb", as_version=4)
+        graded = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert graded, name
+        assert all("BEGIN SOLUTION" not in c.source for c in student.cells), name
+        assert all("BEGIN HIDDEN TESTS" not in c.source for c in student.cells), name
+        blanks = [c for c in student.cells if "raise NotImplementedError()" in c.source]
+        exercises = {c.metadata["nbgrader"]["grade_id"].rsplit("_", 1)[0] for c in graded}
+        assert blanks and (len(exercises) <= 7), name
+
+
+def test_instructor_versions_pass_every_check(tmp_path):
+    """nbval over the sources with checks that raise on failure (as while grading)."""
+    env = dict(os.environ, COURSEKIT_AUTOGRADE="1")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            str(ROOT / "course" / "source"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+# --- batch grading, end to end ---------------------------------------------------------------
+
+SOLUTIONS = {
+    "chain_rule": "def chain_rule(t):\n    return -10 * t\n",
+    "multiply_backward": "def multiply_backward(x, y, dz):\n    return dz * y, dz * x\n",
+    "sigmoid_neuron": (
+        "import math\n\ndef sigmoid_neuron(w0, x0, w1, x1, w2):\n"
+        "    f = 1 / (1 + math.exp(-(w0 * x0 + w1 * x1 + w2)))\n"
+        "    d = (1 - f) * f\n    return f, (d * x0, d * w0, d * x1, d * w1, d)\n"
+    ),
+}
+SUBTLY_WRONG = {  # right on the public cases, wrong on the hidden ones
+    "chain_rule": "def chain_rule(t):\n    return -10 * abs(t)\n",
+    "multiply_backward": "def multiply_backward(x, y, dz):\n    return float(dz * y), float(dz * x)\n",
+    "sigmoid_neuron": SOLUTIONS["sigmoid_neuron"],
+}
+
+
+def fill(nb, answers):
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if grade_id.endswith("_answer"):
+            cell.source = answers[grade_id[: -len("_answer")]]
+    return nb
+
+
+def submissions_for(lesson):
+    release = nbformat.read(ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
+    out = {
+        "ada": fill(release, SOLUTIONS),
+        "ben": fill(release, SUBTLY_WRONG),
+        "cy": fill(release, dict.fromkeys(SOLUTIONS, "def _():\n    pass\nraise ValueError('oops')\n")),
+        "dee": fill(release, dict.fromkeys(SOLUTIONS, "while True:\n    pass\n")),
+    }
+    edited = fill(
+        release, dict.fromkeys(SOLUTIONS, "chain_rule = multiply_backward = sigmoid_neuron = None\n")
+    )
+    for cell in edited.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = "pass"  # the student "disables" the tests
+    out["eve"] = edited
+    deleted = copy.deepcopy(fill(release, SOLUTIONS))
+    deleted.cells = [c for c in deleted.cells if not c.metadata.get("nbgrader", {}).get("solution")]
+    out["fay"] = deleted
+    return out
+
+
+EXPECTED = {  # (student, lesson) -> {exercise: points}; max is 2 per exercise (public + hidden)
+    ("ada", "00_how_to_use_this_course"): {"chain_rule": 2},
+    ("ada", "02_computational_graphs"): {"multiply_backward": 2, "sigmoid_neuron": 2},
+    ("ben", "00_how_to_use_this_course"): {"chain_rule": 1},
+    ("ben", "02_computational_graphs"): {"multiply_backward": 1, "sigmoid_neuron": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grading")
+    subs = base / "submissions"
+    lessons = ["00_how_to_use_this_course", "02_computational_graphs"]
+    for lesson in lessons:
+        for student, nb in submissions_for(lesson).items():
+            (subs / student).mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, subs / student / f"{lesson}.ipynb")
+    (subs / "gus").mkdir()
+    (subs / "gus" / "00_how_to_use_this_course.ipynb").write_text('{"cells": [ not json')
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.rglob("*.ipynb")}
+    rows = instructor.grade(subs, base / "out" / "grades.csv", timeout=5, names=lessons)
+    return base, subs, rows, before
+
+
+def test_grades_csv_has_a_row_per_student_lesson_and_exercise(graded):
+    base, subs, rows, before = graded
+    with open(base / "out" / "grades.csv", newline="") as f:
+        assert tuple(csv.DictReader(f).fieldnames) == instructor.FIELDS
+    students = {"ada", "ben", "cy", "dee", "eve", "fay", "gus"}
+    assert {r["student"] for r in rows} == students
+    assert len(rows) == len(students) * 3  # 1 exercise in lesson 0, 2 in lesson 2
+    assert all(float(r["max"]) == 2.0 for r in rows)
+
+
+def test_scores(graded):
+    _, _, rows, _ = graded
+    points = {(r["student"], r["lesson"], r["exercise"]): float(r["points"]) for r in rows}
+    for (student, lesson), expected in EXPECTED.items():
+        for exercise, score in expected.items():
+            assert points[(student, lesson, exercise)] == score, (student, lesson, exercise)
+    for student in ("cy", "dee", "eve", "fay", "gus"):  # raises, loops, edited tests, deleted cell, invalid
+        assert all(v == 0 for (s, _, _), v in points.items() if s == student), student
+
+
+def test_submissions_are_never_modified_and_problems_are_reported(graded):
+    base, subs, _, before = graded
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.rglob("*.ipynb")}
+    assert after == before
+    report = (base / "out" / "grades_report.txt").read_text()
+    assert "gus/00_how_to_use_this_course.ipynb: not a valid notebook" in report
+    assert "Timeout" in report  # dee's infinite loop was cut by the per-cell timeout
