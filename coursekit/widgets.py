@@ -534,7 +534,7 @@ class JacobianExplorer(Explorer):
         lecture = jacobian_size(4096, 4096, batch=100)
         self.info.value = (
             f"{note}. Shape {m} × {n}: {J.size} entries, {nonzero} non-zero.<br>"
-            f"Here: {here}.<br>The lecture's layer, 4096 → 4096 with a batch of 100: {lecture}."
+            f"Here: {here}.<br>The lecture's layer: {lecture}."
         )
         self.fig.canvas.draw_idle()
 
