@@ -92,6 +92,8 @@ def lab(args: list[str]) -> None:
     pip_install("-e", str(ROOT))
     first = ROOT / "notebooks" / "00_how_to_use_this_course.ipynb"
     target = [str(first.relative_to(ROOT))] if first.exists() else []
+    if os.name == "posix" and os.geteuid() == 0 and "--allow-root" not in args:
+        args = [*args, "--allow-root"]  # e.g. in a container; JupyterLab refuses root otherwise
     os.chdir(ROOT)
     os.execv(str(BIN / "jupyter"), [str(BIN / "jupyter"), "lab", *target, *args])
 
