@@ -4,6 +4,14 @@
 - :mod:`coursekit.gates`: one gate class per operation, forward/backward
 - :class:`Graph`: the lecture's ComputationalGraph (:mod:`coursekit.graph`)
 - :mod:`coursekit.gradcheck`: numerical gradients and gradient checks
+- :mod:`coursekit.jacobian`: Jacobians, vector-Jacobian products and their cost
+- :mod:`coursekit.nn`: layers with forward/backward, losses, ``MLP``, ``SGD`` and ``fit``
+- :mod:`coursekit.data`: the heart curve and the 2-D datasets
+- :mod:`coursekit.viz` and :mod:`coursekit.widgets`: drawings and interactive explorers
+- :mod:`coursekit.grading`: exercises with instant checks; :mod:`coursekit.instructor`: nbgrader tools
+
+Import the heavier modules explicitly (``from coursekit import nn``); ``import coursekit``
+loads only the engine.
 """
 
 from . import gates, gradcheck
