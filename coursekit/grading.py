@@ -513,7 +513,7 @@ _add(
         "max_backward",
         "the max gate's backward (dx, dy)",
         _gate_vjp(G.MaxGate()),
-        public=lambda rng: [(3.0, -1.0, 2.0), (-4.0, 1.0, 2.0)],
+        public=lambda rng: [(3.0, -1.0, 2.0), (-4.0, 1.0, 2.0), (1.0, 1.0, 2.0)],  # a tie goes to x
         hidden=lambda rng: [(rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)) for _ in range(3)],
     )
 )
@@ -532,7 +532,7 @@ _add(
         "a sigmoid gate class: forward keeps s, backward returns dz (1 - s) s",
         G.SigmoidGate,
         public=lambda rng: [(1.0, 1.0), (-2.0, 0.5)],
-        hidden=lambda rng: [(rng.normal(size=4) * 3, rng.normal(size=4)), (-30.0, 1.0), (30.0, 1.0)],
+        hidden=lambda rng: [(rng.normal(size=4) * 3, rng.normal(size=4)), (-1000.0, 1.0), (1000.0, 1.0)],
         run=_run_gate_class,
     )
 )

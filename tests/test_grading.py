@@ -59,6 +59,11 @@ def test_subtly_wrong_passes_public_but_not_hidden():
     def max_backward(x, y, dz):  # right for numbers, wrong for arrays
         return (dz, 0.0) if x >= y else (0.0, dz)
 
+    def strict_max_backward(x, y, dz):  # a tie must go to x
+        return (dz, 0.0) if x > y else (0.0, dz)
+
+    assert "case 3 of 3" in run_check("max_backward", strict_max_backward).text()
+
     assert run_check("max_backward", max_backward).passed
     hidden = run_check("max_backward", max_backward, cases="hidden")
     assert not hidden.passed and "raised ValueError" in hidden.text()
@@ -81,6 +86,19 @@ def test_gate_class_and_graph_class_exercises():
 
     text = run_check("sigmoid_gate", SigmoidGate).text()
     assert "[not yet]" in text and "result 2" in text
+
+    class NaiveSigmoidGate(SigmoidGate):  # right derivative, but overflows at x = -1000
+        def forward(self, x):
+            import math
+
+            self.s = 1 / (1 + math.exp(-x)) if isinstance(x, float) else 1 / (1 + np.exp(-x))
+            return self.s
+
+        def backward(self, dz):
+            return dz * (1 - self.s) * self.s
+
+    assert run_check("sigmoid_gate", NaiveSigmoidGate).passed
+    assert "OverflowError" in run_check("sigmoid_gate", NaiveSigmoidGate, cases="hidden").text()
 
     class Graph:  # forgets that branches add: overwrites instead
         def __init__(self, wires):
