@@ -94,7 +94,8 @@ def test_binder_requirements_install_into_a_fresh_venv(tmp_path):
     check = subprocess.run([py, "-m", "pip", "check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
     probe = (
-        "import coursekit, ipympl, ipywidgets, matplotlib; "
+        "import coursekit, coursekit.widgets, coursekit.grading, coursekit.nn; "
+        "import ipympl, ipywidgets, matplotlib; "
         "x = coursekit.Value(2.0); (x * x).backward(); print(x.grad, coursekit.__file__)"
     )
     out = subprocess.run([py, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
