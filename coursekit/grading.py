@@ -441,6 +441,12 @@ def _wires_xyz() -> list:
     return [(G.AddGate(), ("x", "y"), "q"), (G.MultiplyGate(), ("q", "z"), "f")]
 
 
+def _two_layer_case(rng: np.random.Generator, n: int, d_in: int, h: int, d_out: int, lr: float) -> tuple:
+    """x (n, d_in), y (n, d_out), w1 (d_in, h), w2 (h, d_out) and the learning rate."""
+    shapes = ((n, d_in), (n, d_out), (d_in, h), (h, d_out))
+    return (*(rng.normal(size=shape) for shape in shapes), lr)
+
+
 def _describe_heart(args: tuple) -> str:
     params, X, Y = args
     return f"the heart network's parameters and {len(X)} data points"
@@ -611,24 +617,8 @@ _add(
         "two_layer_step",
         "one gradient-descent step of the 20-line two-layer network",
         _ref_two_layer_step,
-        public=lambda rng: [
-            (
-                rng.normal(size=(8, 20)),
-                rng.normal(size=(8, 3)),
-                rng.normal(size=(20, 5)),
-                rng.normal(size=(5, 3)),
-                1e-3,
-            )
-        ],
-        hidden=lambda rng: [
-            (
-                rng.normal(size=(64, 100)),
-                rng.normal(size=(64, 10)),
-                rng.normal(size=(100, 30)),
-                rng.normal(size=(30, 10)),
-                1e-4,
-            )
-        ],
+        public=lambda rng: [_two_layer_case(rng, 8, 20, 5, 3, 1e-3)],
+        hidden=lambda rng: [_two_layer_case(rng, 64, 100, 30, 10, 1e-4)],
     )
 )
 
