@@ -32,7 +32,7 @@ from . import gates as G
 from . import jacobian as J
 from . import nn
 from .gradcheck import numerical_gradient, rel_error
-from .graph import Graph
+from .graph import Graph, format_number
 
 # ---------------------------------------------------------------------------
 # Verdicts
@@ -106,12 +106,8 @@ class Exercise:
 
 
 def _short(x: Any) -> str:
-    if isinstance(x, np.ndarray):
-        if x.size <= 6:
-            return np.array2string(x, precision=4, separator=", ").replace("\n", "")
-        return f"array of shape {x.shape}"
-    if isinstance(x, float):
-        return f"{x:.6g}"
+    if isinstance(x, (np.ndarray, float)):
+        return format_number(x, digits=6, max_entries=6)
     if isinstance(x, dict):
         return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in x.items()) + "}"
     if isinstance(x, (tuple, list)):

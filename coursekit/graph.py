@@ -27,13 +27,14 @@ from .engine import Value
 from .gates import Data, Gate, ShapeError, as_data, shape_of
 
 
-def format_number(x: Any, digits: int = 4) -> str:
-    """A short text for a float or array, for reports and drawings."""
+def format_number(x: Any, digits: int = 4, max_entries: int = 4) -> str:
+    """A one-line text for a float or array (its shape when it has more than ``max_entries`` entries)."""
     if x is None:
         return "-"
     if isinstance(x, np.ndarray):
-        if x.size <= 4:
-            return np.array2string(x, precision=digits, suppress_small=True, separator=", ")
+        if x.size <= max_entries:
+            text = np.array2string(x, precision=digits, suppress_small=True, separator=", ")
+            return " ".join(text.split())
         return f"array{x.shape}"
     return f"{x:.{digits}g}"
 

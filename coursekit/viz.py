@@ -17,6 +17,7 @@ figure without re-plotting it.
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from typing import Any
 
@@ -101,7 +102,6 @@ class CachedBackground:
         self.renders = 0  # how often the static part was rendered, for tests and benchmarks
         self._key: Any = None
         self._capturing = False
-        self._wrapped: set[int] = set()
         self.reset(dynamic)
         canvas = fig.canvas
         plain_draw = canvas.draw
@@ -146,9 +146,9 @@ class CachedBackground:
 
     def _wrap(self, artist: Any) -> None:
         """Make a static artist skip drawing while the saved pixels already show it."""
-        if id(artist) in self._wrapped:
+        if getattr(artist, "_cached_by", None) is self:
             return
-        self._wrapped.add(id(artist))
+        artist._cached_by = self  # on the artist: ids of freed artists can be reused
         plain = artist.draw
 
         def draw(renderer: Any, *args: Any, **kwargs: Any) -> Any:
@@ -220,6 +220,16 @@ def _new_axes(figsize: tuple[float, float]) -> Axes:
 
 def graph_layout(graph: Graph) -> dict[Value, tuple[float, float]]:
     """(column, row) of every node: column = longest path from an input, rows ordered to cut crossings."""
+    layout = _LAYOUTS.get(graph)
+    if layout is None:  # a graph's structure never changes: lay it out once
+        layout = _LAYOUTS[graph] = _layered(graph)
+    return layout
+
+
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _layered(graph: Graph) -> dict[Value, tuple[float, float]]:
     depth: dict[Value, int] = {}
     for v in graph.nodes:
         depth[v] = 0 if v.gate is None else 1 + max(depth[p] for p in v.parents)
@@ -370,8 +380,6 @@ class GraphDrawing:
             text.set_fontweight("bold" if v is node and i >= 0 else "normal")
 
     def _fmt(self, x: Any) -> str:
-        if isinstance(x, np.ndarray) and x.size > 4:
-            return f"{x.shape}"
         return format_number(x, self.digits)
 
 

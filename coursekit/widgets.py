@@ -407,6 +407,9 @@ class ChainRuleExplorer(Explorer):
         return math.sin(t - 1) * math.exp(t * t / (t * t))
 
     def _rebuild(self) -> None:
+        # each example's graph is traced once; moving t re-runs it with Graph.forward
+        self.chain_graph = Graph.trace(_univariate, t=self.t.value)
+        self.partials_graph = Graph.trace(_total, x=1.0, y=1.0, z=1.0)
         ts = np.linspace(self.t.min, self.t.max, 200)
         ys = np.array([self._f(float(t)) for t in ts])
         self.curve.set_data(ts, ys)
@@ -438,7 +441,8 @@ class ChainRuleExplorer(Explorer):
         self.fig.canvas.draw_idle()
 
     def _univariate(self, t: float) -> tuple[float, str]:
-        g = Graph.trace(_univariate, t=t)
+        g = self.chain_graph
+        g.forward(t=t)
         grads = g.backward()
         # the gates from the output back: *5, +1 (of 1 - u), *-1, **2
         local = {s.gate.symbol: s.local[0] for s in g.steps}
@@ -451,7 +455,8 @@ class ChainRuleExplorer(Explorer):
 
     def _total(self, t: float) -> tuple[float, str]:
         x, y, z = t - 1, t * t, 1 / t
-        partials = Graph.trace(_total, x=x, y=y, z=z).backward()
+        self.partials_graph.forward(x=x, y=y, z=z)
+        partials = self.partials_graph.backward()
         tv = Value(t, "t")
         rates = []
         for inner in (tv - 1, tv * tv, 1 / tv):
@@ -620,15 +625,28 @@ class ActivationExplorer(Explorer):
 
     def _update(self) -> None:
         name = self.activation.value
-        self.slope.layout.visibility = "visible" if name == "leaky_relu" else "hidden"
-        self.alpha.layout.visibility = "visible" if name == "elu" else "hidden"
-        y, dy = activation_and_derivative(name, self.grid, self.slope.value, self.alpha.value)
-        self.f_line.set_data(self.grid, y)
-        self.d_line.set_data(self.grid, dy)
+        shown = (name, self.slope.value, self.alpha.value)
+        if shown != self._shown:  # the function changed: new curves and a new background
+            self._shown = shown
+            self._draw_curves(*shown)
         x = np.array([self.x.value])
         fx, dfx = activation_and_derivative(name, x, self.slope.value, self.alpha.value)
         self.f_point.set_data(x, fx)
         self.d_point.set_data(x, dfx)
+        self.readout.value = f"f({x[0]:.2f}) = {fx[0]:.4f}, f'({x[0]:.2f}) = <b>{dfx[0]:.4f}</b>" + (
+            " : the gradient is (almost) zero here: this unit learns nothing from this input."
+            if abs(dfx[0]) < 0.05
+            else ""
+        )
+        self.fig.canvas.draw_idle()
+
+    def _draw_curves(self, name: str, slope: float, alpha: float) -> None:
+        """The function and its derivative over the whole range, shading, limits and titles."""
+        self.slope.layout.visibility = "visible" if name == "leaky_relu" else "hidden"
+        self.alpha.layout.visibility = "visible" if name == "elu" else "hidden"
+        y, dy = activation_and_derivative(name, self.grid, slope, alpha)
+        self.f_line.set_data(self.grid, y)
+        self.d_line.set_data(self.grid, dy)
         for ax, values in ((self.ax_f, y), (self.ax_d, dy)):
             lo, hi = float(values.min()), float(values.max())
             pad = 0.1 * (hi - lo or 1.0)
@@ -641,16 +659,7 @@ class ActivationExplorer(Explorer):
         self.shade_label.set_text(label)
         self.ax_f.set_title(name, fontsize=10, y=1.01)
         self.ax_d.set_title(f"derivative of {name}", fontsize=10, y=1.01)
-        shown = (name, self.slope.value, self.alpha.value)
-        if shown != self._shown:  # the curves changed: a new background
-            self._shown = shown
-            self.background.invalidate()
-        self.readout.value = f"f({x[0]:.2f}) = {fx[0]:.4f}, f'({x[0]:.2f}) = <b>{dfx[0]:.4f}</b>" + (
-            " : the gradient is (almost) zero here: this unit learns nothing from this input."
-            if abs(dfx[0]) < 0.05
-            else ""
-        )
-        self.fig.canvas.draw_idle()
+        self.background.invalidate()
 
     def _regions(self, dy: np.ndarray) -> tuple[float, float, str]:
         """x-ranges to shade: where the derivative is 0 (dead) or below 5% of its peak (saturated)."""
