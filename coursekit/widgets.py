@@ -581,7 +581,7 @@ class ActivationExplorer(Explorer):
         if activation not in self.NAMES:
             raise ValueError(f"unknown activation {activation!r}; choose one of: {', '.join(self.NAMES)}")
         self.activation = W.ToggleButtons(
-            options=list(self.NAMES), value=activation, style={"button_width": "80px"}
+            options=list(self.NAMES), value=activation, style={"button_width": "95px"}
         )
         self.x = _slider("input x", x, -5, 5)
         self.slope = _slider("leaky slope", 0.1, 0.0, 0.5, 0.01)
