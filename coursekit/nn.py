@@ -430,13 +430,17 @@ class SquaredError(Loss):
     def forward(self, scores: np.ndarray, targets: np.ndarray) -> float:
         if scores.shape != targets.shape:
             raise ShapeError(f"SquaredError: outputs have shape {scores.shape}, targets {targets.shape}")
-        self.diff = scores - targets
-        self.scale = 1.0 / scores.shape[0] if self.reduction == "mean" else 1.0
+        self.diff = np.subtract(scores, targets)
+        n = scores.shape[0] if self.reduction == "mean" else 1
+        if n != self._n:  # d(C)/d(scores) = diff * 2 / n, the factor kept as a 0-d array (see gates)
+            self._n, self._factor = n, np.array(2.0 / n)
         flat = self.diff.reshape(-1)
-        return float(flat @ flat) * self.scale
+        return float(np.dot(flat, flat)) / n
 
     def backward(self) -> np.ndarray:
-        return self.diff * (2.0 * self.scale)
+        return np.multiply(self.diff, self._factor)
+
+    _n = 0
 
 
 def _labels(scores: np.ndarray, targets: Any, who: str) -> np.ndarray:
