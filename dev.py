@@ -9,20 +9,29 @@ For instructors (nbgrader; see docs/instructor.md):
     python3 dev.py student-notebooks       regenerate notebooks/ from course/source
     python3 dev.py grade SUBMISSIONS [--out grades.csv] [--timeout 60]
 
+For maintainers, once the repository is public on GitHub:
+
+    python3 dev.py binder-links [GITHUB_URL] [--branch BRANCH]
+                               write the README's Binder links (default: the URL of the git
+                               remote "origin" and the current branch)
+
 Arguments after the command go to JupyterLab or pytest (``python3 dev.py test -k engine``).
 Both commands are safe to repeat: a second run only installs what is missing.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import venv
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("COURSEKIT_VENV", ROOT / ".venv"))
@@ -116,12 +125,89 @@ def instructor(command: str) -> Callable[[list[str]], None]:
     return run_instructor
 
 
+# --- Binder links -----------------------------------------------------------------------
+
+BINDER = "https://mybinder.org/v2/gh"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+_GITHUB = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$"
+)
+_LESSON_ROW = re.compile(r"^\|[^|]*\|\s*\[[^\]]*\]\((notebooks/[^)]+\.ipynb)\)")
+
+
+def github_repo(url: str) -> str:
+    """'OWNER/REPO' from a GitHub URL (https or ssh), or ValueError naming the URL."""
+    match = _GITHUB.match(url.strip())
+    if not match:
+        raise ValueError(
+            f"binder-links: {url!r} is not a GitHub repository URL "
+            "(expected https://github.com/OWNER/REPO or git@github.com:OWNER/REPO.git)"
+        )
+    return f"{match[1]}/{match[2]}"
+
+
+def binder_url(repo: str, branch: str, notebook: str) -> str:
+    """A mybinder.org link that builds ``repo`` at ``branch`` and opens ``notebook`` in JupyterLab."""
+    return f"{BINDER}/{repo}/{quote(branch, safe='')}?urlpath={quote('lab/tree/' + notebook, safe='/')}"
+
+
+def with_binder_links(readme: str, repo: str, branch: str) -> str:
+    """The README with a Binder column in the lesson table, one link per lesson row.
+
+    Rows are recognised by their link to ``notebooks/NAME.ipynb``; running it again replaces
+    the links (a new repository or branch) rather than adding a column.
+    """
+    lines = readme.split("\n")
+    rows = [i for i, line in enumerate(lines) if _LESSON_ROW.match(line)]
+    if not rows:
+        raise ValueError("binder-links: the README has no lesson table (rows linking to notebooks/*.ipynb)")
+    header, rule = rows[0] - 2, rows[0] - 1
+    has_column = lines[header].rstrip().endswith("| Binder |")
+    if not has_column:
+        lines[header] = lines[header].rstrip() + " Binder |"
+        lines[rule] = lines[rule].rstrip() + "--------|"
+    for i in rows:
+        notebook = _LESSON_ROW.match(lines[i])[1]
+        cell = f" [![Open in Binder]({BINDER_BADGE})]({binder_url(repo, branch, notebook)}) |"
+        row = lines[i].rstrip()
+        if has_column:
+            row = row[: row.rstrip("|").rstrip().rfind("|") + 1]
+        lines[i] = row + cell
+    return "\n".join(lines)
+
+
+def binder_links(args: list[str]) -> None:
+    """Write the README's Binder links for a GitHub repository and branch."""
+    parser = argparse.ArgumentParser(prog="dev.py binder-links", description=binder_links.__doc__)
+    parser.add_argument("url", nargs="?", help="the GitHub repository (default: git remote origin)")
+    parser.add_argument("--branch", help="the branch Binder builds (default: the current branch)")
+    options = parser.parse_args(args)
+
+    def git(*cmd: str) -> str:
+        result = subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    url = options.url or git("remote", "get-url", "origin")
+    if not url:
+        sys.exit("binder-links: this clone has no remote 'origin'; give the URL: dev.py binder-links URL")
+    branch = options.branch or git("rev-parse", "--abbrev-ref", "HEAD") or "main"
+    try:
+        repo = github_repo(url)
+        readme = ROOT / "README.md"
+        text = with_binder_links(readme.read_text(encoding="utf-8"), repo, branch)
+        readme.write_text(text, encoding="utf-8")
+    except ValueError as exc:
+        sys.exit(str(exc))
+    say(f"README.md: Binder links to {repo} at {branch}")
+
+
 def main() -> None:
     commands = {
         "lab": lab,
         "test": test,
         "student-notebooks": instructor("student-notebooks"),
         "grade": instructor("grade"),
+        "binder-links": binder_links,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)

@@ -121,3 +121,53 @@ def test_ci_runs_the_readme_test_command():
     command = "python3 dev.py test"
     assert command in readme and f"exec {command}" in ci
     assert "python3 dev.py lab" in readme
+
+
+def _dev():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/some-org/backprop.course",
+        "https://github.com/some-org/backprop.course.git",
+        "git@github.com:some-org/backprop.course.git",
+        "ssh://git@github.com/some-org/backprop.course/",
+    ],
+)
+def test_binder_links_read_the_github_repository(url):
+    assert _dev().github_repo(url) == "some-org/backprop.course"
+
+
+@pytest.mark.parametrize("url", ["https://gitlab.com/a/b", "github.com/a/b", "https://github.com/a"])
+def test_binder_links_refuse_other_urls(url):
+    with pytest.raises(ValueError, match="not a GitHub repository URL"):
+        _dev().github_repo(url)
+
+
+def test_binder_links_open_each_lesson_in_jupyterlab():
+    dev = _dev()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    linked = dev.with_binder_links(readme, "some-org/backprop", "main")
+    rows = [line for line in linked.splitlines() if dev._LESSON_ROW.match(line)]
+    lessons = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(dev._LESSON_ROW.match(row)[1] for row in rows) == lessons  # every lesson, once
+    for row in rows:
+        notebook = dev._LESSON_ROW.match(row)[1]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        want = f"https://mybinder.org/v2/gh/some-org/backprop/main?urlpath=lab/tree/{notebook}"
+        assert cells[-1] == f"[![Open in Binder]({dev.BINDER_BADGE})]({want})"
+    header = next(line for line in linked.splitlines() if line.startswith("| # |"))
+    assert header.count("|") == rows[0].count("|")  # the table gained one column everywhere
+    # a second run (another repository, a branch with a slash) replaces the links, no new column
+    again = dev.with_binder_links(linked, "other/repo", "feature/x")
+    assert again.count("Open in Binder") == len(rows)
+    assert "other/repo/feature%2Fx?urlpath=lab/tree/notebooks/" in again
+    assert "some-org" not in again
+    assert dev.with_binder_links(again, "some-org/backprop", "main") == linked
