@@ -598,9 +598,6 @@ class ActivationExplorer(Explorer):
         (self.d_point,) = self.ax_d.plot([], [], "o", color=GRAD_COLOR, zorder=10)
         self.shades = [ax.axvspan(-5, -5, color="#9e9e9e", alpha=0.25, lw=0) for ax in (self.ax_f, self.ax_d)]
         self.shades += [ax.axvspan(5, 5, color="#9e9e9e", alpha=0.25, lw=0) for ax in (self.ax_f, self.ax_d)]
-        self.shade_label = self.ax_d.text(
-            0.02, 0.9, "", transform=self.ax_d.transAxes, fontsize=8, color="#616161"
-        )
         for ax, label in ((self.ax_f, "f(x)"), (self.ax_d, "f'(x)")):
             ax.set_xlim(-5, 5)
             ax.set_xlabel("x")
@@ -656,14 +653,20 @@ class ActivationExplorer(Explorer):
             self._span(patch, -5, left)
         for patch in self.shades[2:]:
             self._span(patch, right, 5)
-        self.shade_label.set_text(label)
+        self.shading = label  # in a legend placed clear of the curve ("best")
+        if label:
+            self.ax_d.legend([self.shades[1]], [label], loc="best", fontsize=8, frameon=False)
+        elif self.ax_d.get_legend() is not None:
+            self.ax_d.get_legend().remove()
         self.ax_f.set_title(name, fontsize=10, y=1.01)
         self.ax_d.set_title(f"derivative of {name}", fontsize=10, y=1.01)
         self.background.invalidate()
 
     def _regions(self, dy: np.ndarray) -> tuple[float, float, str]:
-        """x-ranges to shade: where the derivative is 0 (dead) or below 5% of its peak (saturated)."""
-        mask = dy <= 0.05 * dy.max()
+        """x-ranges to shade: where the derivative is 0 (dead) or below 5% of its peak in size
+        (saturated). A negative slope (maxout's left piece) passes gradient as well as a positive one."""
+        size = np.abs(dy)
+        mask = size <= 0.05 * size.max()
         left = self.grid[mask & (self.grid < 0)]
         right = self.grid[mask & (self.grid > 0)]
         lo = float(left.max()) if left.size else -5.0

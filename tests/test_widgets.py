@@ -157,17 +157,26 @@ def test_activation_curves_come_from_the_gates():
     np.testing.assert_allclose(ys, 1 / (1 + np.exp(-xs)), rtol=1e-12)
     np.testing.assert_allclose(dys, ys * (1 - ys), rtol=1e-12)
     assert "0.2500" in w.readout.value
-    assert "saturated" in w.shade_label.get_text()
+    assert "saturated" in w.shading
+    assert w.ax_d.get_legend().get_texts()[0].get_text() == w.shading
 
 
 def test_relu_shows_the_dead_region_and_leaky_slope_control():
     w = ActivationExplorer("relu", x=-1.0)
-    assert "dead" in w.shade_label.get_text() and "learns nothing" in w.readout.value
+    assert "dead" in w.shading and "learns nothing" in w.readout.value
     assert w.slope.layout.visibility == "hidden"
     w.activation.value = "leaky_relu"
     assert w.slope.layout.visibility == "visible"
     w.slope.value = 0.2
     assert w.d_point.get_data()[1][0] == pytest.approx(0.2)
+    assert w.shading == "" and w.ax_d.get_legend() is None  # nothing shaded, nothing to explain
+
+
+def test_a_negative_slope_is_not_shaded_as_saturated():
+    w = ActivationExplorer("maxout", x=-3.0)
+    assert w.d_point.get_data()[1][0] < -0.1  # maxout's left piece: the gradient flows, reversed
+    assert w.shading == "" and w.ax_d.get_legend() is None
+    assert "learns nothing" not in w.readout.value
 
 
 @pytest.mark.parametrize("name", ActivationExplorer.NAMES)
