@@ -566,9 +566,8 @@ def sigmoid(x: Data) -> Data:
     # e^x / (1 + e^x) with e^x capped at e^709 (the largest finite power of e): no overflow,
     # within 2.2 ulp of the exact value everywhere (1 / (1 + e^-x): 2.4 ulp), in four numpy
     # calls instead of five. Above the cap the quotient is 1.0, which sigma(x) is in float64.
-    t = np.minimum(x, _EXP_CAP)
-    np.exp(t, out=t)
-    return np.divide(t, np.add(t, _ONE), out=t)
+    t = np.exp(np.minimum(x, _EXP_CAP))
+    return t / (t + _ONE)
 
 
 class SigmoidGate(Gate):

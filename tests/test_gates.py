@@ -27,7 +27,7 @@ def arrays(shape, elements=reals):
     return hnp.arrays(np.float64, shape, elements=elements)
 
 
-small_shapes = hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)
+small_shapes = hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)  # 0-d arrays too
 
 
 def far_from(x, kink, margin=1e-3):
