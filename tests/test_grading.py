@@ -167,3 +167,19 @@ def test_verdicts_render_in_notebooks_and_unknown_names():
     with pytest.raises(KeyError, match="unknown exercise 'chain'"):
         run_check("chain", lambda t: t)
     assert grading.autograding() in (True, False)
+
+
+def test_two_layer_reference_is_one_step_of_the_layered_network():
+    from coursekit import nn
+    from coursekit.data import two_layer_problem
+
+    x, y, w1, w2 = two_layer_problem(N=8, D_in=30, H=6, D_out=4)
+    model = nn.Sequential(nn.Linear(30, 6, bias=False), nn.Sigmoid(), nn.Linear(6, 4, bias=False))
+    model.params["W1"][...] = w1.T
+    model.params["W2"][...] = w2.T
+    history = nn.fit(model, x, y, loss=nn.SquaredError(reduction="sum"), lr=1e-3, steps=1, progress=False)
+    new_w1, new_w2, loss = EXERCISES["two_layer_step"].reference(x, y, w1, w2, 1e-3)
+    assert loss == pytest.approx(history.loss[0], rel=1e-14)
+    np.testing.assert_allclose(new_w1, model.params["W1"].T, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(new_w2, model.params["W2"].T, rtol=1e-13, atol=1e-15)
+    assert not np.allclose(new_w1, w1)  # the step moved the weights
