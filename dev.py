@@ -191,6 +191,8 @@ def binder_links(args: list[str]) -> None:
     if not url:
         sys.exit("binder-links: this clone has no remote 'origin'; give the URL: dev.py binder-links URL")
     branch = options.branch or git("rev-parse", "--abbrev-ref", "HEAD") or "main"
+    if branch == "HEAD":
+        sys.exit("binder-links: HEAD is detached, so there is no branch to link; give --branch BRANCH")
     try:
         repo = github_repo(url)
         readme = ROOT / "README.md"

@@ -171,3 +171,24 @@ def test_binder_links_open_each_lesson_in_jupyterlab():
     assert "other/repo/feature%2Fx?urlpath=lab/tree/notebooks/" in again
     assert "some-org" not in again
     assert dev.with_binder_links(again, "some-org/backprop", "main") == linked
+
+
+def test_binder_links_command_writes_the_readme(tmp_path):
+    shutil.copy(ROOT / "dev.py", tmp_path)
+    shutil.copy(ROOT / "README.md", tmp_path)
+    cmd = [sys.executable, str(tmp_path / "dev.py"), "binder-links"]
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}  # not inside a git clone
+    orphan = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert orphan.returncode != 0 and "no remote 'origin'" in orphan.stderr
+    done = subprocess.run(
+        [*cmd, "https://github.com/some-org/backprop", "--branch", "main"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert readme.count("mybinder.org/v2/gh/some-org/backprop/main?urlpath=lab/tree/notebooks/") == len(
+        list((ROOT / "notebooks").glob("*.ipynb"))
+    )
