@@ -100,16 +100,7 @@ def test_gate_class_and_graph_class_exercises():
     assert run_check("sigmoid_gate", NaiveSigmoidGate).passed
     assert "OverflowError" in run_check("sigmoid_gate", NaiveSigmoidGate, cases="hidden").text()
 
-    class Graph:  # forgets that branches add: overwrites instead
-        def __init__(self, wires):
-            self.wires = wires
-
-        def forward(self, **inputs):
-            self.values = dict(inputs)
-            for gate, names, out in self.wires:
-                self.values[out] = gate.forward(*(self.values[n] for n in names))
-            return self.values[self.wires[-1][2]]
-
+    class Graph(grading._ReferenceGraph):  # forgets that branches add: overwrites instead
         def backward(self):
             grads = {self.wires[-1][2]: 1.0}
             for gate, names, out in reversed(self.wires):
