@@ -31,6 +31,7 @@ import numpy as np
 from . import gates as G
 from . import jacobian as J
 from . import nn
+from .exercise_calls import CALLS, TEST_FUNCTIONS
 from .gradcheck import numerical_gradient, rel_error
 from .graph import Graph, format_number
 
@@ -91,8 +92,11 @@ class Verdict:
 class Exercise:
     """An exercise: a reference answer and the inputs to try an answer on.
 
-    ``public(rng)`` and ``hidden(rng)`` give lists of argument tuples. ``run(answer, args)``
-    calls an answer (a function by default; a class for gate exercises).
+    ``public(rng)`` and ``hidden(rng)`` give lists of argument tuples; the grader draws the
+    hidden ones from a secret seed. ``call`` names how an answer is called (a key of
+    :data:`coursekit.exercise_calls.CALLS`: a function, a gate class or a graph class).
+    ``allowed``: what of coursekit an answer may use while graded (dotted names of modules,
+    classes or functions); everything else of coursekit fails the exercise when called.
     """
 
     name: str
@@ -100,9 +104,14 @@ class Exercise:
     reference: Any
     public: Callable[[np.random.Generator], list[tuple]]
     hidden: Callable[[np.random.Generator], list[tuple]]
-    run: Callable[[Any, tuple], Any] = field(default=lambda answer, args: answer(*args))
+    call: str = "function"
     tol: float = 1e-7
     describe: Callable[[tuple], str] = field(default=lambda args: _describe(args))
+    allowed: tuple[str, ...] = ()
+
+    def run(self, answer: Any, args: tuple) -> Any:
+        """Call ``answer`` on one case's arguments, as the exercise calls it."""
+        return CALLS[self.call](answer, args)
 
 
 def _short(x: Any) -> str:
@@ -301,22 +310,6 @@ def _ref_neuron(w0, x0, w1, x1, w2):
     return (g.output.data, tuple(grads[k] for k in ("w0", "x0", "w1", "x1", "w2")))
 
 
-def _run_gate_class(answer: Any, args: tuple) -> tuple:
-    """Instantiate a gate class, run forward then backward: (output, downstream gradient)."""
-    x, dz = args
-    gate = answer()
-    out = gate.forward(x)
-    return out, gate.backward(dz)
-
-
-def _run_graph_class(answer: Any, args: tuple) -> tuple:
-    wires, inputs = args
-    graph = answer([(type(gate)(), names, out) for gate, names, out in wires])
-    out = graph.forward(**inputs)
-    grads = graph.backward()
-    return out, {k: grads[k] for k in inputs}
-
-
 class _ReferenceGraph:
     """The lesson's ComputationalGraph: gates in topological order, backward in reverse."""
 
@@ -397,6 +390,13 @@ def _scalars(rng: np.random.Generator, n: int, lo: float = -2.0, hi: float = 2.0
     return [float(v) for v in rng.uniform(lo, hi, n)]
 
 
+def _max_arrays(rng: np.random.Generator) -> list[tuple]:
+    """Arrays x, y and dz, with a tie at one entry (a tie goes to x)."""
+    x, y, dz = rng.normal(size=(3, 5))
+    y[2] = x[2]
+    return [(x, y, dz)]
+
+
 def _heart_cases(rng: np.random.Generator, n_points: Iterable[int]) -> list[tuple]:
     from .data import heart_curve
 
@@ -460,22 +460,15 @@ def _add(ex: Exercise) -> None:
     EXERCISES[ex.name] = ex
 
 
-_FUNCTIONS = {
-    "sin": np.sin,
-    "exp": np.exp,
-    "cube": lambda x: x**3,
-    "logistic": lambda x: 1 / (1 + np.exp(-x)),
-}
-
 _add(
     Exercise(
         "numerical_gradient",
         "the centred-difference numerical gradient",
         _ref_numerical_gradient,
-        public=lambda rng: [(f, x) for f, x in zip(_FUNCTIONS.values(), _scalars(rng, 4))],
+        public=lambda rng: [(f, x) for f, x in zip(TEST_FUNCTIONS.values(), _scalars(rng, 4))],
         hidden=lambda rng: [
             (f, x, h)
-            for f, x, h in zip(_FUNCTIONS.values(), _scalars(rng, 4, -3, 3), (1e-3, 1e-4, 1e-5, 1e-6))
+            for f, x, h in zip(TEST_FUNCTIONS.values(), _scalars(rng, 4, -3, 3), (1e-3, 1e-4, 1e-5, 1e-6))
         ],
         tol=1e-9,
     )
@@ -485,7 +478,7 @@ _add(
         "chain_rule",
         "df/dt of f = 5x, x = 1 - u, u = t²",
         _ref_chain_rule,
-        public=lambda rng: [(1.5,), (0.5,)],
+        public=lambda rng: [(1.5,), (0.5,), (float(rng.uniform(-3, 3)),)],
         hidden=lambda rng: [(t,) for t in _scalars(rng, 5, -3, 3)],
         tol=1e-10,
     )
@@ -495,7 +488,7 @@ _add(
         "total_derivative",
         "df/dt of f = sin(x) e^(y z²) with x = t - 1, y = t², z = 1/t",
         _ref_total_derivative,
-        public=lambda rng: [(2.0,), (0.5,)],
+        public=lambda rng: [(2.0,), (0.5,), (float(rng.uniform(0.2, 4)),)],
         hidden=lambda rng: [(t,) for t in _scalars(rng, 5, 0.2, 4)],
         tol=1e-10,
     )
@@ -505,7 +498,7 @@ _add(
         "multiply_backward",
         "the multiply gate's backward (dx, dy)",
         _gate_vjp(G.MultiplyGate()),
-        public=lambda rng: [(3.0, -4.0, 2.0), (-2.0, 5.0, 1.0)],
+        public=lambda rng: [(3.0, -4.0, 2.0), (-2.0, 5.0, 1.0), tuple(rng.normal(size=(3, 3)))],
         hidden=lambda rng: [(rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)) for _ in range(3)],
     )
 )
@@ -514,7 +507,7 @@ _add(
         "max_backward",
         "the max gate's backward (dx, dy)",
         _gate_vjp(G.MaxGate()),
-        public=lambda rng: [(3.0, -1.0, 2.0), (-4.0, 1.0, 2.0), (1.0, 1.0, 2.0)],  # a tie goes to x
+        public=lambda rng: [(3.0, -1.0, 2.0), (-4.0, 1.0, 2.0), (1.0, 1.0, 2.0), *_max_arrays(rng)],  # a tie goes to x
         hidden=lambda rng: [(rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)) for _ in range(3)],
     )
 )
@@ -523,7 +516,7 @@ _add(
         "sigmoid_neuron",
         "the sigmoid neuron: f and (dw0, dx0, dw1, dx1, dw2)",
         _ref_neuron,
-        public=lambda rng: [(2.0, -1.0, -3.0, -2.0, -3.0)],
+        public=lambda rng: [(2.0, -1.0, -3.0, -2.0, -3.0), tuple(_scalars(rng, 5))],
         hidden=lambda rng: [tuple(_scalars(rng, 5)) for _ in range(4)],
     )
 )
@@ -532,9 +525,10 @@ _add(
         "sigmoid_gate",
         "a sigmoid gate class: forward keeps s, backward returns dz (1 - s) s",
         G.SigmoidGate,
-        public=lambda rng: [(1.0, 1.0), (-2.0, 0.5)],
+        public=lambda rng: [(1.0, 1.0), (-2.0, 0.5), (rng.normal(size=3) * 3, rng.normal(size=3))],
         hidden=lambda rng: [(rng.normal(size=4) * 3, rng.normal(size=4)), (-1000.0, 1.0), (1000.0, 1.0)],
-        run=_run_gate_class,
+        call="gate_class",
+        allowed=("coursekit.gates.sigmoid",),
     )
 )
 _add(
@@ -545,12 +539,14 @@ _add(
         public=lambda rng: [
             (_wires_xyz(), dict(x=-2.0, y=5.0, z=-4.0)),
             (_wires_neuron(), dict(w0=2.0, x0=-1.0, w1=-3.0, x1=-2.0, w2=-3.0)),
+            (_wires_xyz(), dict(zip("xyz", _scalars(rng, 3, -3, 3)))),
         ],
         hidden=lambda rng: [
-            (_wires_branch(), dict(x=3.0, y=-2.0)),
+            (_wires_branch(), dict(zip(("x", "y"), _scalars(rng, 2, -3, 3)))),
             (_wires_neuron(), dict(zip(("w0", "x0", "w1", "x1", "w2"), _scalars(rng, 5)))),
         ],
-        run=_run_graph_class,
+        call="graph_class",
+        allowed=("coursekit.gates",),
         describe=_describe_graph,
     )
 )
@@ -559,7 +555,7 @@ _add(
         "jacobian_example",
         "the Jacobian of f(x, y) = (x² y, 5x + sin y)",
         J.example_jacobian,
-        public=lambda rng: [(1.5, -0.5), (0.0, 0.0)],
+        public=lambda rng: [(1.5, -0.5), (0.0, 0.0), tuple(_scalars(rng, 2, -3, 3))],
         hidden=lambda rng: [tuple(_scalars(rng, 2, -3, 3)) for _ in range(4)],
     )
 )
@@ -568,7 +564,10 @@ _add(
         "norm_sq_grads",
         "the gradients of ||W x||² with respect to W and x",
         _ref_norm_sq_grads,
-        public=lambda rng: [(np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4]))],
+        public=lambda rng: [
+            (np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4])),
+            (rng.normal(size=(3, 2)), rng.normal(size=2)),
+        ],
         hidden=lambda rng: [
             (rng.normal(size=(3, 4)), rng.normal(size=4)),
             (rng.normal(size=(1, 2)), rng.normal(size=2)),
@@ -592,8 +591,8 @@ _add(
         "leaky_relu_derivative",
         "the derivative of the leaky ReLU max(slope x, x)",
         _ref_leaky_relu_derivative,
-        public=lambda rng: [(np.array([-2.0, -0.5, 0.5, 3.0]),)],
-        hidden=lambda rng: [(rng.normal(size=7), 0.2), (rng.normal(size=(2, 3)), 0.01)],
+        public=lambda rng: [(np.array([-2.0, -0.5, 0.5, 3.0]),), (rng.normal(size=5), float(rng.uniform(0.01, 0.3)))],
+        hidden=lambda rng: [(rng.normal(size=7), float(rng.uniform(0.01, 0.3))), (rng.normal(size=(2, 3)), 0.01)],
     )
 )
 for _name in ("W3", "b3", "W2", "b2", "W1", "b1"):
@@ -605,6 +604,7 @@ for _name in ("W3", "b3", "W2", "b2", "W1", "b1"):
             public=lambda rng: _heart_cases(rng, [100]),
             hidden=lambda rng: _heart_cases(rng, [20, 7]),
             describe=_describe_heart,
+            allowed=("coursekit.gates.sigmoid",),
         )
     )
 _add(
@@ -614,6 +614,7 @@ _add(
         _ref_two_layer_step,
         public=lambda rng: [_two_layer_case(rng, 8, 20, 5, 3, 1e-3)],
         hidden=lambda rng: [_two_layer_case(rng, 64, 100, 30, 10, 1e-4)],
+        allowed=("coursekit.gates.sigmoid",),
     )
 )
 

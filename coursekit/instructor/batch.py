@@ -1,0 +1,429 @@
+"""Grading a class: every (student, lesson) on its own, in a sandbox, decided outside it.
+
+For each submission the grader reads only its answer cells (by the instructor notebook's
+grade_ids), runs them with the lesson's setup cells in a sandbox (:mod:`.sandbox`), which calls
+each answer on the public cases and on grading cases drawn from the course's secret
+(:mod:`.secret`), and gets back plain data. This process compares that data with coursekit's
+references, computed here, and decides each graded cell: nothing the student's code defines,
+patches, prints or returns can pass a case except the right values.
+
+Results: ``grades.csv`` (one row per student, lesson and exercise, with a ``status`` and the
+``sandbox`` that protected it), ``<out>_report.txt`` (one line per problem), a feedback page
+per student and lesson in ``<course>/feedback/``, and the points in nbgrader's gradebook.
+Unchanged submissions are not run again (``<course>/results/`` keeps their verdicts).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import html
+import json
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..grading import EXERCISES, _compare
+from . import plain
+from .lesson import Lesson, read_lesson
+from .nbgrader_course import SOURCE, lessons, prepare_course, record_grades, remove_grades
+from .sandbox import Limits, RunResult, run_job
+from .secret import case_rng, course_secret
+from .submission import InvalidSubmission, read_submission
+
+FIELDS = ("student", "lesson", "exercise", "points", "max", "status", "sandbox")
+STATUSES = {
+    "graded": "the answers ran and every graded cell was decided",
+    "missing": "no notebook for this lesson in the student's folder",
+    "invalid notebook": "the file could not be read as a notebook (not JSON, a symlink, too large ...)",
+    "wrong lesson": "the notebook holds another lesson's exercises",
+    "timeout": "the exercise (or the whole submission) ran past its wall-time or CPU limit",
+    "memory limit": "the exercise used more memory than its limit",
+    "output limit": "the exercise sent back more data than its output limit",
+    "crashed": "the grading process of the exercise ended without a result",
+}
+EXIT_ALL_GRADED, EXIT_SOME_UNGRADED = 0, 3
+GRADER_VERSION = "2"  # part of the cache key: bump when verdicts would change
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
+
+
+@dataclass
+class ExerciseCases:
+    """One exercise's cases (public and grading), encoded for the sandbox, and the expected results."""
+
+    name: str
+    answer: str
+    encoded: dict[str, list[Any]]
+    expected: dict[str, list[Any]]
+    described: list[str]
+    limits: Limits
+
+
+@dataclass
+class Outcome:
+    """What grading one (student, lesson) gave: points per grade cell, and why."""
+
+    student: str
+    lesson: str
+    status: str = "graded"
+    reason: str = ""
+    points: dict[str, float] = field(default_factory=dict)  # grade_id -> points
+    exercise_status: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)  # grade_id -> verdict
+    events: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _lesson_cases(lesson: Lesson, secret: bytes, limits: Limits) -> dict[str, ExerciseCases]:
+    """Every exercise's cases and expected results, computed here (never in the sandbox)."""
+    base = limits.updated(lesson.limits)
+    out = {}
+    for name, answer in lesson.exercises.items():
+        ex = EXERCISES[name]
+        # the public cell: the cases the student checks against (seed 0), and the same kinds of
+        # case drawn from the secret, so that a table of the public answers does not pass it
+        seen = ex.public(np.random.default_rng(0))
+        public = seen + ex.public(case_rng(secret, f"{name}:public"))
+        hidden = ex.hidden(case_rng(secret, name))
+        expected = {
+            kind: [ex.run(ex.reference, copy.deepcopy(args)) for args in cases]
+            for kind, cases in (("public", public), ("hidden", hidden))
+        }
+        out[name] = ExerciseCases(
+            name,
+            answer,
+            {"public": [plain.encode(a) for a in public], "hidden": [plain.encode(a) for a in hidden]},
+            expected,
+            [ex.describe(a) for a in seen],
+            base.updated(lesson.exercise_limits.get(name)),
+        )
+    return out
+
+
+def _job(lesson: Lesson, cases: dict[str, ExerciseCases], answers: dict[str, list[str]]) -> dict[str, Any]:
+    cells = [{"kind": "setup", "id": f"{i + 1}", "source": s} for i, s in enumerate(lesson.setup)]
+    for grade_id in lesson.answer_ids:
+        for i, source in enumerate(answers.get(grade_id, [])):
+            cells.append({"kind": "answer", "id": f"{grade_id}" + (f"#{i + 1}" if i else ""), "source": source})
+    exercises = []
+    for name, c in cases.items():
+        ex = EXERCISES[name]
+        exercises.append(
+            {
+                "name": name,
+                "answer": c.answer,
+                "call": ex.call,
+                "allowed": list(ex.allowed),
+                "limits": dict(c.limits.__dict__),
+                "cases": c.encoded,
+            }
+        )
+    return {"cells": cells, "exercises": exercises}
+
+
+def _hidden_problem(problem: str) -> str:
+    """A failed grading case described without its inputs or expected values (they stay secret)."""
+    if "shape" in problem:
+        return problem.split(", got")[0].replace("expected", "the result should have").strip() + " (wrong shape)"
+    if "NaN or infinity" in problem:
+        return "the result contains NaN or infinity"
+    if problem.startswith("expected a") or problem.startswith("expected ") and "results" in problem:
+        return problem
+    return "the values are not the expected ones"
+
+
+def _cell_verdict(entry: dict[str, Any], kind: str, c: ExerciseCases) -> tuple[bool, str]:
+    """(passed, one-line verdict) of a graded cell from the sandbox's entry for its exercise."""
+    if entry.get("forbidden"):
+        names = ", ".join(f"`{n}`" for n in entry["forbidden"][:3])
+        return False, f"uses {names} of coursekit, which this exercise does not allow: write it yourself"
+    results = entry.get("cases", {}).get(kind)
+    if results is None:
+        cells = entry.get("cells", [])
+        if any(e.get("error") == "NotImplementedError" for e in cells) or entry.get("missing"):
+            return False, "not attempted yet"
+        return False, "no answer to call"
+    expected = c.expected[kind]
+    if len(results) != len(expected):
+        return False, "the grading process returned the wrong number of results"
+    ex = EXERCISES[c.name]
+    label = "case" if kind == "public" else "grading case"
+    for i, (result, want) in enumerate(zip(results, expected), 1):
+        where = f"{label} {i} of {len(expected)}"
+        shown = kind == "public" and i <= len(c.described)  # the cases the student can see
+        if shown:
+            where += f", with inputs {c.described[i - 1]}"
+        if "error" in result:
+            if result["error"] == "NotImplementedError":
+                return False, "not attempted yet"
+            line = f" ({result['where']})" if result.get("where") else ""
+            return False, f"{where}: your code raised {result['error']}: {result['message'][:200]}{line}"
+        try:
+            got = plain.decode(result.get("value"))
+        except plain.PlainDataError as exc:
+            return False, f"{where}: the result could not be read ({exc})"
+        problem = _compare(want, got, ex.tol)
+        if problem:
+            return False, f"{where}: {problem if shown else _hidden_problem(problem)}"
+    n = len(expected)
+    return True, f"passed {'all ' if n > 1 else ''}{n} {label}{'s' if n > 1 else ''}"
+
+
+def _decide(outcome: Outcome, lesson: Lesson, cases: dict[str, ExerciseCases], run: RunResult) -> None:
+    for cell in lesson.graded:
+        if run.status != "ran":
+            outcome.points[cell.grade_id] = 0.0
+            outcome.exercise_status[cell.exercise] = run.status
+            outcome.messages[cell.grade_id] = run.reason
+            continue
+        entry = run.entries.get(cell.exercise, {"status": "crashed", "reason": "no result"})
+        status = entry.get("status", "crashed")
+        if status != "ran":
+            status = {"output too large": "output limit"}.get(status, status)
+            outcome.exercise_status[cell.exercise] = status
+            outcome.points[cell.grade_id] = 0.0
+            reason = entry.get("reason") or STATUSES.get(status, status)
+            outcome.messages[cell.grade_id] = f"{status}: {reason}"
+            continue
+        passed, message = _cell_verdict(entry, cell.cases, cases[cell.exercise])
+        own = [e for e in entry.get("cells", []) if e["cell"].split("#")[0] == cell.answer_cell]
+        limit = {"CellTimeout": "timeout", "MemoryError": "memory limit"}
+        hit = next((limit[e["error"]] for e in own if e["error"] in limit), None)
+        if hit and not passed:  # the exercise's own answer cell hit a limit
+            outcome.exercise_status[cell.exercise] = hit
+            message = f"{hit}: {STATUSES[hit]}"
+        outcome.exercise_status.setdefault(cell.exercise, "graded")
+        outcome.points[cell.grade_id] = cell.points if passed else 0.0
+        outcome.messages[cell.grade_id] = message
+        events = entry.get("events", []) + [f"{cell.exercise}: called {n}" for n in entry.get("forbidden", [])]
+        for text in events:
+            if text not in outcome.events:
+                outcome.events.append(text)
+        for error in entry.get("setup_errors", []):
+            text = f"{cell.exercise}: setup cell {error['cell']} raised {error['error']}: {error['message'][:120]}"
+            if text not in outcome.events:
+                outcome.events.append(text)
+    if run.status != "ran":
+        outcome.status, outcome.reason = run.status, run.reason
+
+
+def _other_lesson(grade_ids: set[str], specs: dict[str, Lesson], this: str) -> str | None:
+    for name, spec in specs.items():
+        if name != this and grade_ids & set(spec.answer_ids):
+            return name
+    return None
+
+
+def _feedback_page(outcome: Outcome, lesson: Lesson, sandbox: str) -> str:
+    rows = []
+    for cell in lesson.graded:
+        title = EXERCISES[cell.exercise].title
+        kind = "the public checks" if cell.cases == "public" else "the grading checks"
+        got = outcome.points.get(cell.grade_id, 0.0)
+        mark = "&#10003;" if got == cell.points else "&#10007;"
+        rows.append(
+            f"<tr><td>{mark}</td><td><b>{html.escape(cell.exercise)}</b>: {html.escape(title)}<br>"
+            f"<small>{kind}</small></td><td>{got:g} / {cell.points:g}</td>"
+            f"<td>{html.escape(outcome.messages.get(cell.grade_id, ''))}</td></tr>"
+        )
+    total = sum(outcome.points.values())
+    maximum = sum(c.points for c in lesson.graded)
+    note = "" if sandbox != "none" else "<p><b>Graded without the sandbox: unprotected.</b></p>"
+    status = "" if outcome.status == "graded" else f"<p>{html.escape(outcome.status)}: {html.escape(outcome.reason)}</p>"
+    return (
+        "<!doctype html><meta charset='utf-8'>"
+        f"<title>{html.escape(lesson.name)}: {html.escape(outcome.student)}</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td{padding:4px 8px;"
+        "vertical-align:top;border-bottom:1px solid #ddd}</style>"
+        f"<h1>{html.escape(lesson.name)}</h1><p>{html.escape(outcome.student)}: "
+        f"<b>{total:g} of {maximum:g} points</b></p>{status}{note}"
+        f"<table>{''.join(rows)}</table>"
+    )
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
+def _student_folders(submissions: Path) -> list[tuple[str, Path, str]]:
+    """(student id, folder, problem) for every entry of the submissions folder."""
+    out = []
+    for entry in sorted(os.scandir(submissions), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        problem = ""
+        mode = os.lstat(entry.path).st_mode
+        if stat.S_ISLNK(mode):
+            problem = "the student's folder is a symbolic link (not followed)"
+        elif not stat.S_ISDIR(mode):
+            continue
+        if not _SAFE_ID.match(entry.name):
+            problem = problem or "the folder name is not a valid student id (letters, digits, . _ @ + -)"
+        out.append((entry.name, Path(entry.path), problem))
+    return out
+
+
+def grade(
+    submissions: Path,
+    out_csv: Path,
+    course: Path | None = None,
+    names: list[str] | None = None,
+    source: Path = SOURCE,
+    limits: Limits | None = None,
+    workers: int | None = None,
+    sandbox: bool = True,
+    progress: Callable[[int], Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Grade every student's lesson notebooks; write grades.csv, the report and feedback; its rows.
+
+    ``course``: the instructor's course folder (gradebook, secret, feedback; default
+    ``<out_csv's folder>/course``). ``limits``: per-exercise defaults (see :class:`Limits`).
+    ``workers``: submissions graded at once (default: the machine's cores).
+    """
+    submissions, out_csv = Path(submissions).resolve(), Path(out_csv).resolve()
+    course = Path(course).resolve() if course else out_csv.parent / "course"
+    names = names or lessons(source)
+    limits = limits or Limits()
+    workers = workers or os.cpu_count() or 1
+    mode = "bubblewrap" if sandbox else "none"
+    prepare_course(course, names, source)
+    secret = course_secret(course)
+    specs = {name: read_lesson(source / name / f"{name}.ipynb") for name in names}
+    source_digests = {name: (source / name / f"{name}.ipynb").read_bytes() for name in names}
+    all_cases = {name: _lesson_cases(spec, secret, limits) for name, spec in specs.items()}
+    outcomes: dict[tuple[str, str], Outcome] = {}
+    to_run: list[tuple[tuple[str, str], dict[str, Any], Path, str]] = []
+    cache_dir = course / "results"
+    for student, folder, problem in _student_folders(submissions):
+        for name, spec in specs.items():
+            key = (student, name)
+            if problem:
+                outcomes[key] = Outcome(student, name, "invalid notebook", problem)
+                continue
+            path = folder / f"{name}.ipynb"
+            try:
+                sub = read_submission(path, spec.answer_ids)
+            except FileNotFoundError:
+                outcomes[key] = Outcome(student, name, "missing", "no notebook")
+                continue
+            except InvalidSubmission as exc:
+                outcomes[key] = Outcome(student, name, "invalid notebook", f"{path.name} {exc}")
+                continue
+            if not sub.answers and sub.grade_ids:
+                other = _other_lesson(sub.grade_ids, specs, name) or _other_lesson(
+                    sub.grade_ids, {n: read_lesson(source / n / f"{n}.ipynb") for n in lessons(source)}, name
+                )
+                if other:
+                    outcomes[key] = Outcome(student, name, "wrong lesson", f"{path.name} holds {other}'s exercises")
+                    continue
+            digest = _digest(
+                path.read_bytes(), source_digests[name], secret, mode.encode(), GRADER_VERSION.encode(),
+                json.dumps(limits.__dict__, sort_keys=True).encode(),
+            )
+            cached = cache_dir / student / f"{name}.json"
+            if cached.exists():
+                saved = json.loads(cached.read_text())
+                if saved.get("digest") == digest:
+                    outcomes[key] = Outcome(**saved["outcome"])
+                    continue
+            outcome = Outcome(student, name, events=list(sub.notes))
+            outcomes[key] = outcome
+            to_run.append((key, _job(spec, all_cases[name], sub.answers), cached, digest))
+
+    def run_one(item: tuple) -> tuple:
+        key, job, cached, digest = item
+        return item, run_job(job, sandbox=sandbox)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for (key, _, cached, digest), run in pool.map(run_one, to_run):
+            outcome = outcomes[key]
+            _decide(outcome, specs[key[1]], all_cases[key[1]], run)
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps({"digest": digest, "outcome": outcome.to_json()}))
+            if progress:
+                progress(1)
+    _write_outputs(course, out_csv, specs, outcomes, mode)
+    return _rows(specs, outcomes, mode)
+
+
+def _rows(specs: dict[str, Lesson], outcomes: dict[tuple[str, str], Outcome], mode: str) -> list[dict[str, Any]]:
+    rows = []
+    for (student, name), outcome in sorted(outcomes.items()):
+        spec = specs[name]
+        for exercise in spec.exercises:
+            points = sum(outcome.points.get(c.grade_id, 0.0) for c in spec.graded if c.exercise == exercise)
+            status = outcome.status if outcome.status != "graded" else outcome.exercise_status.get(exercise, "graded")
+            rows.append(
+                {
+                    "student": student,
+                    "lesson": name,
+                    "exercise": exercise,
+                    "points": round(points, 3),
+                    "max": round(spec.max_points(exercise), 3),
+                    "status": status,
+                    "sandbox": mode if mode != "none" else "none (unprotected)",
+                }
+            )
+    return rows
+
+
+def _write_outputs(
+    course: Path, out_csv: Path, specs: dict[str, Lesson], outcomes: dict[tuple[str, str], Outcome], mode: str
+) -> None:
+    rows = _rows(specs, outcomes, mode)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    with open(out_csv, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = []
+    if mode == "none":
+        lines.append("UNPROTECTED: graded with --no-sandbox; student code could read and write as the grader.")
+    for (student, name), outcome in sorted(outcomes.items()):
+        if outcome.status not in ("graded", "missing"):
+            lines.append(f"{student}/{name}: {outcome.status}: {outcome.reason}")
+        for exercise, status in outcome.exercise_status.items():
+            if status != "graded":
+                reasons = {outcome.messages.get(c.grade_id) for c in specs[name].graded if c.exercise == exercise}
+                lines.append(f"{student}/{name}/{exercise}: {'; '.join(sorted(r for r in reasons if r))}")
+        for event in outcome.events:
+            lines.append(f"{student}/{name}: {event}")
+    report = out_csv.with_name(out_csv.stem + "_report.txt")
+    report.write_text("\n".join(lines) + ("\n" if lines else ""))
+    graded = [
+        (s, n, o.points) for (s, n), o in sorted(outcomes.items()) if o.status not in ("missing",) and o.points
+    ]
+    record_grades(course, graded)
+    remove_grades(course, [(s, n) for (s, n), o in outcomes.items() if o.status == "missing"])
+    for (student, name), outcome in outcomes.items():
+        if outcome.status == "missing" or not _SAFE_ID.match(student):
+            continue
+        page = course / "feedback" / student / f"{name}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(_feedback_page(outcome, specs[name], mode), encoding="utf-8")
+
+
+def exit_code(rows: list[dict[str, Any]]) -> int:
+    """0 when every submission found was graded, 3 when some could not be (see the report)."""
+    bad = {r["status"] for r in rows} - {"graded", "missing"}
+    return EXIT_SOME_UNGRADED if bad else EXIT_ALL_GRADED
+
+
+def _print_summary(rows: list[dict[str, Any]], out: Path, file: Any = sys.stdout) -> None:
+    pairs = {(r["student"], r["lesson"]): r["status"] for r in rows}
+    graded = sum(1 for s in pairs.values() if s == "graded")
+    print(f"graded {graded} of {len(pairs)} (student, lesson) pairs; {len(rows)} rows in {out}", file=file)
