@@ -4,10 +4,10 @@
     python3 dev.py lab     install the course into .venv and open it in JupyterLab
     python3 dev.py test    install the course and its test tools into .venv, run every test
 
-For instructors (nbgrader; see docs/instructor.md):
+For instructors (nbgrader and a bubblewrap sandbox; see docs/instructor.md):
 
     python3 dev.py student-notebooks       regenerate notebooks/ from course/source
-    python3 dev.py grade SUBMISSIONS [--out grades.csv] [--timeout 60]
+    python3 dev.py grade SUBMISSIONS [--out grades.csv] [--course DIR] [--workers N] [--no-sandbox]
 
 For maintainers, once the repository is public on GitHub:
 
@@ -46,9 +46,19 @@ def say(message: str) -> None:
     print(f"[dev.py] {message}", flush=True)
 
 
-def run(*cmd: str | Path, check: bool = True) -> int:
+def run(*cmd: str | Path, check: bool = True, env: dict[str, str] | None = None) -> int:
     say(" ".join(map(str, cmd)))
-    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check).returncode
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, check=check, env=env).returncode
+
+
+def venv_environment() -> dict[str, str]:
+    """This environment with the venv's scripts first on PATH, as an activated venv has it.
+
+    Tools started by name (nbgrader starts ``alembic``; the tests start ``jupyter``) are then
+    the venv's, on a fresh machine where nothing is installed globally.
+    """
+    path = os.environ.get("PATH", "")
+    return dict(os.environ, PATH=f"{BIN}{os.pathsep}{path}" if path else str(BIN), VIRTUAL_ENV=str(VENV))
 
 
 def ensure_venv() -> None:
@@ -83,17 +93,29 @@ def install_torch() -> None:
         say("PyTorch could not be installed: the cross-checks against PyTorch will be skipped")
 
 
-def install_browser() -> None:
-    """The browser test drives Debian's Chromium (playwright's own download does not work offline)."""
-    if shutil.which("chromium") or shutil.which("chromium-browser"):
-        return
+def apt_install(package: str, command: str) -> bool:
+    """Install a Debian package when ``command`` is missing and we are root with apt-get."""
+    if shutil.which(command):
+        return True
     if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
         apt = ["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
-        if run(*apt, "install", "-y", "-qq", "chromium", check=False) != 0:
+        if run(*apt, "install", "-y", "-qq", package, check=False) != 0:
             run(*apt, "update", "-qq", check=False)
-            run(*apt, "install", "-y", "-qq", "chromium", check=False)
-    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
-        say("Chromium is not installed, so the browser test will be skipped (apt install chromium)")
+            run(*apt, "install", "-y", "-qq", package, check=False)
+    return shutil.which(command) is not None
+
+
+def install_sandbox() -> None:
+    """Grading runs submissions in bubblewrap (Debian's ``bubblewrap``)."""
+    if not apt_install("bubblewrap", "bwrap"):
+        say("bubblewrap is not installed: grading needs it (apt install bubblewrap), or --no-sandbox")
+
+
+def install_browser() -> None:
+    """The browser test drives Debian's Chromium (playwright's own download does not work offline)."""
+    if shutil.which("chromium-browser") or apt_install("chromium", "chromium"):
+        return
+    say("Chromium is not installed, so the browser test will be skipped (apt install chromium)")
 
 
 def lab(args: list[str]) -> None:
@@ -112,7 +134,8 @@ def test(args: list[str]) -> None:
     pip_install("-e", f"{ROOT}[test]")
     install_torch()
     install_browser()
-    code = run(PYTHON, "-m", "pytest", *args, check=False)
+    install_sandbox()
+    code = run(PYTHON, "-m", "pytest", *args, check=False, env=venv_environment())
     sys.exit(code)
 
 
@@ -120,7 +143,9 @@ def instructor(command: str) -> Callable[[list[str]], None]:
     def run_instructor(args: list[str]) -> None:
         ensure_venv()
         pip_install("-e", f"{ROOT}[instructor]")
-        sys.exit(run(PYTHON, "-m", "coursekit.instructor", command, *args, check=False))
+        if command == "grade":
+            install_sandbox()
+        sys.exit(run(PYTHON, "-m", "coursekit.instructor", command, *args, check=False, env=venv_environment()))
 
     return run_instructor
 
