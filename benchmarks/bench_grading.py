@@ -1,11 +1,17 @@
-"""Time to grade a class: 30 submissions of one lesson through nbgrader's autograde and export.
+"""Time to grade a class: 30 submissions of one lesson, in the sandbox and without it, 1 and N workers.
 
-python benchmarks/bench_grading.py [--students 30] [--lesson 02_computational_graphs]
+python benchmarks/bench_grading.py [--students 30] [--lesson 02_computational_graphs] [--workers 2]
+
+Prints the set-up (the course folder: nbgrader's generate_assignment into the gradebook), the
+batch with 1 worker and with N, per submission, and the sandbox's own cost (the same batch with
+``--no-sandbox`` in the same run). Every batch starts from an empty results cache.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -16,44 +22,63 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from coursekit import instructor  # noqa: E402
+from coursekit.instructor import grade  # noqa: E402
+from coursekit.instructor.nbgrader_course import prepare_course  # noqa: E402
+from coursekit.instructor.secret import course_secret  # noqa: E402
+
+
+def make_class(subs: Path, lesson: str, students: int) -> None:
+    """Two in three students solved everything (the instructor's answers), one in three nothing."""
+    source = nbformat.read(ROOT / "course" / "source" / lesson / f"{lesson}.ipynb", as_version=4)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: re.sub(r"[ \t]*### (BEGIN|END) SOLUTION\n", "", c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    for i in range(students):
+        nb = nbformat.read(ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
+        if i % 3:
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id in answers:
+                    cell.source = answers[grade_id]
+        (subs / f"student{i:02d}").mkdir(parents=True)
+        nbformat.write(nb, subs / f"student{i:02d}" / f"{lesson}.ipynb")
+
+
+def timed_batch(subs: Path, course: Path, out: Path, lesson: str, workers: int, sandbox: bool) -> tuple:
+    shutil.rmtree(course / "results", ignore_errors=True)
+    start = time.perf_counter()
+    rows = grade(subs, out, course=course, names=[lesson], workers=workers, sandbox=sandbox)
+    return time.perf_counter() - start, rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--lesson", default="02_computational_graphs")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    source = nbformat.read(ROOT / "course" / "source" / args.lesson / f"{args.lesson}.ipynb", as_version=4)
-    release = nbformat.read(ROOT / "notebooks" / f"{args.lesson}.ipynb", as_version=4)
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
     with tempfile.TemporaryDirectory() as tmp:
-        subs = Path(tmp) / "submissions"
-        for i in range(args.students):
-            nb = nbformat.from_dict(release)
-            if i % 3:  # two in three students solved everything (the instructor's answers)
-                for cell in nb.cells:
-                    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                    if grade_id in answers:
-                        cell.source = (
-                            answers[grade_id]
-                            .replace("### BEGIN SOLUTION\n", "")
-                            .replace("### END SOLUTION\n", "")
-                        )
-            (subs / f"student{i:02d}").mkdir(parents=True)
-            nbformat.write(nb, subs / f"student{i:02d}" / f"{args.lesson}.ipynb")
+        subs, course, out = Path(tmp) / "submissions", Path(tmp) / "course", Path(tmp) / "grades.csv"
+        make_class(subs, args.lesson, args.students)
         start = time.perf_counter()
-        rows = instructor.grade(subs, Path(tmp) / "grades.csv", names=[args.lesson])
-        seconds = time.perf_counter() - start
+        prepare_course(course, [args.lesson])
+        course_secret(course)
+        setup = time.perf_counter() - start
+        one, rows = timed_batch(subs, course, out, args.lesson, 1, True)
+        many, rows_many = timed_batch(subs, course, out, args.lesson, args.workers, True)
+        bare, rows_bare = timed_batch(subs, course, out, args.lesson, args.workers, False)
+    n = args.students
     full = sum(1 for r in rows if r["points"] == r["max"])
-    print(
-        f"graded {args.students} submissions of {args.lesson} in {seconds:.0f} s "
-        f"({seconds / args.students:.1f} s each); {len(rows)} rows, {full} at full marks"
-    )
+    same = [r["points"] for r in rows] == [r["points"] for r in rows_many] == [r["points"] for r in rows_bare]
+    print(f"{n} submissions of {args.lesson}: {len(rows)} rows, {full} at full marks, same in all runs: {same}")
+    print(f"set-up (course folder, gradebook): {setup:.1f} s")
+    print(f"sandbox, 1 worker:  {one:.1f} s ({one / n:.2f} s a submission)")
+    print(f"sandbox, {args.workers} workers: {many:.1f} s ({many / n:.2f} s a submission): {one / many:.2f}x 1 worker")
+    print(f"no sandbox, {args.workers} workers: {bare:.1f} s: the sandbox costs {(many - bare) / n * 1000:.0f} ms "
+          f"a submission ({many / bare:.2f}x)")
+    print(f"whole batch with set-up, {args.workers} workers: {setup + many:.1f} s")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import ROOT, exit_code, generate, grade
-from .batch import _print_summary
+from .batch import summary
 from .sandbox import INSTALL_HINT, Limits, unavailable_reason
 
 
@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     limits = Limits(wall=args.timeout, cpu=args.cpu, memory=args.memory_mb << 20)
     rows = grade(args.submissions, args.out, course=args.course, names=args.lessons, limits=limits,
-                 workers=args.workers, sandbox=not args.no_sandbox)
-    _print_summary(rows, args.out)
+                 workers=args.workers, sandbox=not args.no_sandbox, progress=True)
+    print(summary(rows))
+    print(f"{len(rows)} rows in {args.out}")
     report = args.out.with_name(args.out.stem + "_report.txt")
     if report.read_text().strip():
         print(f"problems and sandbox notes: {report}")

@@ -24,7 +24,6 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,6 +276,14 @@ def _student_folders(submissions: Path) -> list[tuple[str, Path, str]]:
     return out
 
 
+def _notebook_path(folder: Path, lesson: str) -> Path:
+    """``<student>/<lesson>.ipynb``, or nbgrader's ``<student>/<lesson>/<lesson>.ipynb`` (collect)."""
+    nested = folder / lesson
+    if nested.is_dir() and not nested.is_symlink() and not (folder / f"{lesson}.ipynb").exists():
+        return nested / f"{lesson}.ipynb"
+    return folder / f"{lesson}.ipynb"
+
+
 def grade(
     submissions: Path,
     out_csv: Path,
@@ -286,13 +293,14 @@ def grade(
     limits: Limits | None = None,
     workers: int | None = None,
     sandbox: bool = True,
-    progress: Callable[[int], Any] | None = None,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Grade every student's lesson notebooks; write grades.csv, the report and feedback; its rows.
 
     ``course``: the instructor's course folder (gradebook, secret, feedback; default
     ``<out_csv's folder>/course``). ``limits``: per-exercise defaults (see :class:`Limits`).
-    ``workers``: submissions graded at once (default: the machine's cores).
+    ``workers``: submissions graded at once (default: the machine's cores). ``progress``: a
+    progress bar (tqdm) on stderr while the submissions run.
     """
     submissions, out_csv = Path(submissions).resolve(), Path(out_csv).resolve()
     course = Path(course).resolve() if course else out_csv.parent / "course"
@@ -314,7 +322,7 @@ def grade(
             if problem:
                 outcomes[key] = Outcome(student, name, "invalid notebook", problem)
                 continue
-            path = folder / f"{name}.ipynb"
+            path = _notebook_path(folder, name)
             try:
                 sub = read_submission(path, spec.answer_ids)
             except FileNotFoundError:
@@ -348,14 +356,16 @@ def grade(
         key, job, cached, digest = item
         return item, run_job(job, sandbox=sandbox)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(to_run), unit="submission", disable=not progress, file=sys.stderr)
+    with bar, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for (key, _, cached, digest), run in pool.map(run_one, to_run):
             outcome = outcomes[key]
             _decide(outcome, specs[key[1]], all_cases[key[1]], run)
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps({"digest": digest, "outcome": outcome.to_json()}))
-            if progress:
-                progress(1)
+            bar.update(1)
     _write_outputs(course, out_csv, specs, outcomes, mode)
     return _rows(specs, outcomes, mode)
 
@@ -423,7 +433,22 @@ def exit_code(rows: list[dict[str, Any]]) -> int:
     return EXIT_SOME_UNGRADED if bad else EXIT_ALL_GRADED
 
 
-def _print_summary(rows: list[dict[str, Any]], out: Path, file: Any = sys.stdout) -> None:
-    pairs = {(r["student"], r["lesson"]): r["status"] for r in rows}
-    graded = sum(1 for s in pairs.values() if s == "graded")
-    print(f"graded {graded} of {len(pairs)} (student, lesson) pairs; {len(rows)} rows in {out}", file=file)
+def summary(rows: list[dict[str, Any]]) -> str:
+    """A few lines: submissions graded and not gradeable, and the mean points per exercise."""
+    statuses: dict[tuple[str, str], set[str]] = {}
+    for r in rows:
+        statuses.setdefault((r["student"], r["lesson"]), set()).add(r["status"])
+    found = {k: v for k, v in statuses.items() if v != {"missing"}}
+    ungradeable = sum(1 for v in found.values() if v - {"graded"})
+    lines = [
+        f"{len(found)} submissions: {len(found) - ungradeable} graded, {ungradeable} with problems "
+        f"(see the report); {len(statuses) - len(found)} missing"
+    ]
+    per_exercise: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for r in rows:
+        if r["status"] != "missing":
+            per_exercise.setdefault((r["lesson"], r["exercise"]), []).append((float(r["points"]), float(r["max"])))
+    for (lesson, exercise), values in sorted(per_exercise.items()):
+        mean = sum(p for p, _ in values) / len(values)
+        lines.append(f"  {lesson} {exercise}: mean {mean:.2f} of {values[0][1]:g} ({len(values)} submissions)")
+    return "\n".join(lines)

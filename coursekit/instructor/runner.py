@@ -46,6 +46,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
+import posix  # noqa: E402
+
+_exit = os._exit  # the child's own way out, kept before answers run
 
 import plain  # noqa: E402  (the plain-data codec, beside this file)
 
@@ -88,22 +91,34 @@ def _make_dumpable_false() -> None:
         del sys.modules[name]
 
 
-def _preimport() -> str:
-    """Import every module of coursekit (so that all of it can be neutralised); its folder."""
+CORE_MODULES = ("engine", "gates", "graph", "gradcheck", "jacobian", "nn", "data", "exercise_calls", "grading")
+
+
+def _preimport(cells: list[dict]) -> str:
+    """Import coursekit's core and what the setup cells import, once; coursekit's folder.
+
+    The children neutralise whatever of coursekit is loaded, and cannot load more of it (its
+    files are closed to them), so an answer can use nothing of coursekit that is not here.
+    """
+    import ast
     import importlib
-    import pkgutil
 
-    import matplotlib
-
-    matplotlib.use("Agg")
     import coursekit
 
-    for info in pkgutil.iter_modules(coursekit.__path__, "coursekit."):
-        if info.name != "coursekit.instructor":
-            try:
-                importlib.import_module(info.name)
-            except Exception:  # noqa: BLE001 - a module that cannot load here is not usable either
-                pass
+    for name in CORE_MODULES:
+        importlib.import_module(f"coursekit.{name}")
+    for cell in cells:
+        if cell["kind"] != "setup":
+            continue
+        try:
+            tree = ast.parse(cell["source"])
+        except SyntaxError:
+            continue
+        imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        try:
+            exec(compile(ast.Module(body=imports, type_ignores=[]), "<setup imports>", "exec"), {})
+        except Exception:  # noqa: BLE001 - the setup cell reports its own error in the child
+            pass
     return os.path.dirname(os.path.abspath(coursekit.__file__))
 
 
@@ -183,6 +198,10 @@ def _audit(package_dir: str, events: list[str]):
     return hook
 
 
+def _refuse_exit(*args: Any) -> None:
+    raise PermissionError("grading: os._exit is not allowed here")
+
+
 def _note(events: list[str], text: str) -> None:
     if len(events) < 20 and text not in events:
         events.append(text)
@@ -243,6 +262,7 @@ def _evaluate(exercise: dict, cells: list[dict], package_dir: str) -> dict:
     neutralise(package_dir, exercise["allowed"], found)
     gc.collect()
     sys.addaudithook(_audit(package_dir, events))
+    os._exit = posix._exit = _refuse_exit  # an answer cannot end the process for the next ones
     cell_errors = _run_cells(cells, namespace, "answer", per_cell)
     entry: dict[str, Any] = {"setup_errors": setup_errors, "cells": cell_errors, "cases": {}}
     answer = namespace.get(exercise["answer"])
@@ -297,7 +317,7 @@ def _child(exercise: dict, cells: list[dict], write_fd: int, package_dir: str) -
         while view:
             view = view[os.write(write_fd, view[: 1 << 16]) :]
     finally:
-        os._exit(0)
+        _exit(0)
 
 
 def _collect(pid: int, read_fd: int, limits: dict) -> dict:
@@ -374,7 +394,7 @@ def main(job_path: str, results_fd: int) -> None:
 
         sys.modules["coursekit.grading"] = standin_grading
     _make_dumpable_false()
-    package_dir = _preimport()
+    package_dir = _preimport(job["cells"])
     entries = {}
     for exercise in job["exercises"]:
         read_fd, write_fd = os.pipe()
