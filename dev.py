@@ -2,12 +2,15 @@
 """Set up and run the course with nothing but Python 3.11+.
 
     python3 dev.py lab     install the course into .venv and open it in JupyterLab
-    python3 dev.py test    install the course and its test tools into .venv, run every test
+    python3 dev.py test    install the course and its test tools into .venv-instructor, run every test
 
-For instructors (nbgrader and a bubblewrap sandbox; see docs/instructor.md):
+For instructors (nbgrader and a bubblewrap sandbox, in .venv-instructor; see docs/instructor.md):
 
+    python3 dev.py lab --instructor        JupyterLab with nbgrader's tools (formgrader, cell toolbar)
     python3 dev.py student-notebooks       regenerate notebooks/ from course/source
     python3 dev.py grade SUBMISSIONS [--out grades.csv] [--course DIR] [--workers N] [--no-sandbox]
+
+The students' environment (.venv) holds the course only: no nbgrader menus in their JupyterLab.
 
 For maintainers, once the repository is public on GitHub:
 
@@ -34,9 +37,19 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent
-VENV = Path(os.environ.get("COURSEKIT_VENV", ROOT / ".venv"))
+STUDENT_VENV = Path(os.environ.get("COURSEKIT_VENV", ROOT / ".venv"))  # the course, nothing else
+INSTRUCTOR_VENV = Path(os.environ.get("COURSEKIT_INSTRUCTOR_VENV", ROOT / ".venv-instructor"))
+VENV = STUDENT_VENV
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def use_venv(path: Path) -> None:
+    """Make ``path`` the environment that the commands below install into and run from."""
+    global VENV, BIN, PYTHON
+    VENV = path
+    BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+    PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 # PyTorch is only used to cross-check gradients; the CPU build is small and needs no GPU.
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -119,8 +132,18 @@ def install_browser() -> None:
 
 
 def lab(args: list[str]) -> None:
-    ensure_venv()
-    pip_install("-e", str(ROOT))
+    if "--instructor" in args:  # nbgrader's tools, in the instructor's environment
+        args = [a for a in args if a != "--instructor"]
+        use_venv(INSTRUCTOR_VENV)
+        ensure_venv()
+        pip_install("-e", f"{ROOT}[instructor]")
+    else:
+        use_venv(STUDENT_VENV)
+        ensure_venv()
+        pip_install("-e", str(ROOT))
+        if subprocess.run([str(PYTHON), "-c", "import nbgrader"], capture_output=True).returncode == 0:
+            say("removing nbgrader from the students' environment (it is the instructor's tool)")
+            run(PYTHON, "-m", "pip", "uninstall", "-y", "-q", "nbgrader")
     first = ROOT / "notebooks" / "00_how_to_use_this_course.ipynb"
     target = [str(first.relative_to(ROOT))] if first.exists() else []
     if os.name == "posix" and os.geteuid() == 0 and "--allow-root" not in args:
@@ -130,6 +153,7 @@ def lab(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
+    use_venv(INSTRUCTOR_VENV)
     ensure_venv()
     pip_install("-e", f"{ROOT}[test]")
     install_torch()
@@ -141,6 +165,7 @@ def test(args: list[str]) -> None:
 
 def instructor(command: str) -> Callable[[list[str]], None]:
     def run_instructor(args: list[str]) -> None:
+        use_venv(INSTRUCTOR_VENV)
         ensure_venv()
         pip_install("-e", f"{ROOT}[instructor]")
         if command == "grade":

@@ -1,6 +1,7 @@
 """Time to grade a class: 30 submissions of one lesson, in the sandbox and without it, 1 and N workers.
 
 python benchmarks/bench_grading.py [--students 30] [--lesson 02_computational_graphs] [--workers 2]
+python benchmarks/bench_grading.py --whole-course   (30 students x 7 lessons in one batch)
 
 Prints the set-up (the course folder: nbgrader's generate_assignment into the gradebook), the
 batch with 1 worker and with N, per submission, and the sandbox's own cost (the same batch with
@@ -58,7 +59,10 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--lesson", default="02_computational_graphs")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--whole-course", action="store_true", help="every lesson, one batch")
     args = parser.parse_args()
+    if args.whole_course:
+        return whole_course(args.students, args.workers)
     with tempfile.TemporaryDirectory() as tmp:
         subs, course, out = Path(tmp) / "submissions", Path(tmp) / "course", Path(tmp) / "grades.csv"
         make_class(subs, args.lesson, args.students)
@@ -79,6 +83,31 @@ def main() -> None:
     print(f"no sandbox, {args.workers} workers: {bare:.1f} s: the sandbox costs {(many - bare) / n * 1000:.0f} ms "
           f"a submission ({many / bare:.2f}x)")
     print(f"whole batch with set-up, {args.workers} workers: {setup + many:.1f} s")
+
+
+def whole_course(students: int, workers: int) -> None:
+    from coursekit.instructor import exit_code, lessons
+
+    names = lessons()
+    with tempfile.TemporaryDirectory() as tmp:
+        subs, course, out = Path(tmp) / "submissions", Path(tmp) / "course", Path(tmp) / "grades.csv"
+        for lesson in names:
+            make_class(subs, lesson, students) if lesson == names[0] else _add_lesson(subs, lesson, students)
+        start = time.perf_counter()
+        rows = grade(subs, out, course=course, names=names, workers=workers)
+        seconds = time.perf_counter() - start
+    pairs = {(r["student"], r["lesson"]) for r in rows}
+    bad = sorted({r["status"] for r in rows} - {"graded"})
+    print(f"{len(pairs)} submissions ({students} students x {len(names)} lessons), {workers} workers: "
+          f"{seconds:.1f} s with set-up ({seconds / len(pairs):.2f} s a submission); "
+          f"statuses other than graded: {bad or 'none'}; exit code {exit_code(rows)}")
+
+
+def _add_lesson(subs: Path, lesson: str, students: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        make_class(Path(tmp), lesson, students)
+        for folder in Path(tmp).iterdir():
+            shutil.copy(folder / f"{lesson}.ipynb", subs / folder.name / f"{lesson}.ipynb")
 
 
 if __name__ == "__main__":

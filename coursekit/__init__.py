@@ -8,7 +8,8 @@
 - :mod:`coursekit.nn`: layers with forward/backward, losses, ``MLP``, ``SGD`` and ``fit``
 - :mod:`coursekit.data`: the heart curve and the 2-D datasets
 - :mod:`coursekit.viz` and :mod:`coursekit.widgets`: drawings and interactive explorers
-- :mod:`coursekit.grading`: exercises with instant checks; :mod:`coursekit.instructor`: nbgrader tools
+- :mod:`coursekit.grading`: exercises with instant checks (and :mod:`coursekit.exercise_calls`: how
+  an exercise calls an answer); :mod:`coursekit.instructor`: nbgrader and sandboxed grading
 
 Import the heavier modules explicitly (``from coursekit import nn``); ``import coursekit``
 loads only the engine.

@@ -58,6 +58,13 @@ def server_answers(url: str) -> bool:
         return False
 
 
+NBGRADER_LAB = "@jupyter/nbgrader"
+NBGRADER_SERVER = [
+    f"nbgrader.server_extensions.{name}"
+    for name in ("formgrader", "validate_assignment", "assignment_list", "course_list")
+]
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     base = tmp_path_factory.mktemp("lab")
@@ -74,6 +81,11 @@ def lab(tmp_path_factory):
         path = settings / plugin
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
+    # the students' view: nbgrader (in the test environment for the grading tests) stays out of it,
+    # as it is not in the students' own environment (dev.py lab) at all
+    config = base / "config"
+    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {NBGRADER_LAB: True}}))
     home = base / "home"
     home.mkdir()
     env = dict(
@@ -83,6 +95,7 @@ def lab(tmp_path_factory):
         JUPYTERLAB_SETTINGS_DIR=str(settings),
         JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
         JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        JUPYTER_CONFIG_DIR=str(config),
     )
     port = free_port()
     cmd = [
@@ -96,6 +109,7 @@ def lab(tmp_path_factory):
         f"--IdentityProvider.token={TOKEN}",
         f"--ServerApp.root_dir={root}",
         "--expose-app-in-browser",
+        "--ServerApp.jpserver_extensions=" + json.dumps({e: False for e in NBGRADER_SERVER}),
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -218,6 +232,8 @@ def test_notebook_runs_and_widgets_respond(lab, browser, notebook):
         app_ready = "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
         page.wait_for_function(app_ready, timeout=60_000)
         wait_until(lambda: page.evaluate(WAIT_FOR_KERNEL), 90, "the kernel to be ready")
+        menus = page.inner_text("#jp-MainMenu")
+        assert "File" in menus and "nbgrader" not in menus.lower(), f"the students' menus: {menus!r}"
         page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         state = wait_until(

@@ -189,6 +189,7 @@ def test_grade_command_from_a_fresh_shell(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
     env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
     env["HOME"] = str(tmp_path)
+    env["COURSEKIT_INSTRUCTOR_VENV"] = sys.prefix  # the environment these tests run in
     python = shutil.which("python3", path=env["PATH"]) or sys.executable
     result = subprocess.run(
         [python, str(ROOT / "dev.py"), "grade", str(subs), "--out", str(tmp_path / "g.csv"),

@@ -192,3 +192,32 @@ def test_binder_links_command_writes_the_readme(tmp_path):
     assert readme.count("mybinder.org/v2/gh/some-org/backprop/main?urlpath=lab/tree/notebooks/") == len(
         list((ROOT / "notebooks").glob("*.ipynb"))
     )
+
+
+def test_students_get_the_course_and_instructors_get_nbgrader(monkeypatch, tmp_path):
+    """`dev.py lab` installs the course alone into the students' venv; `--instructor`, test and
+    grade use a separate venv with nbgrader, so its menus never reach a student's JupyterLab."""
+    dev = _dev()
+    calls = []
+    monkeypatch.setattr(dev, "ensure_venv", lambda: calls.append(("venv", dev.VENV)))
+    monkeypatch.setattr(dev, "pip_install", lambda *a, **k: calls.append(("pip", dev.VENV, a)) or 0)
+    monkeypatch.setattr(dev, "run", lambda *a, **k: calls.append(("run", dev.VENV, a)) or 0)
+    monkeypatch.setattr(dev.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1))
+    monkeypatch.setattr(dev.os, "chdir", lambda path: None)
+    monkeypatch.setattr(dev.os, "execv", lambda path, argv: calls.append(("exec", path, argv)))
+    for name in ("install_torch", "install_browser", "install_sandbox"):
+        monkeypatch.setattr(dev, name, lambda: None)
+    dev.lab([])
+    assert ("pip", dev.STUDENT_VENV, ("-e", str(ROOT))) in calls
+    assert calls[-1][0] == "exec" and calls[-1][1].startswith(str(dev.STUDENT_VENV))
+    calls.clear()
+    dev.lab(["--instructor"])
+    assert ("pip", dev.INSTRUCTOR_VENV, ("-e", f"{ROOT}[instructor]")) in calls
+    assert calls[-1][1].startswith(str(dev.INSTRUCTOR_VENV)) and "--instructor" not in calls[-1][2]
+    calls.clear()
+    with pytest.raises(SystemExit):
+        dev.test([])
+    assert {c[1] for c in calls if c[0] in ("pip", "run")} == {dev.INSTRUCTOR_VENV}
+    assert dev.STUDENT_VENV != dev.INSTRUCTOR_VENV
+    requirements = (ROOT / "binder" / "requirements.txt").read_text().lower()
+    assert "nbgrader" not in requirements  # nor on Binder
