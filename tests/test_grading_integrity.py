@@ -322,6 +322,7 @@ def test_forbidden_calls_and_sandbox_events_are_reported(batch):
     assert "loop/02_computational_graphs/multiply_backward: timeout" in report
     assert "memory/02_computational_graphs/multiply_backward: memory limit" in report
     assert "segfault/02_computational_graphs/multiply_backward: crashed" in report
+    assert "flood/02_computational_graphs: printed output cut at 8 MB" in report
 
 
 def test_statuses(batch):

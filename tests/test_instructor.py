@@ -175,7 +175,45 @@ def test_submissions_are_never_modified_and_problems_are_reported(graded):
 
 def test_regrading_the_same_folder_gives_the_same_grades(graded, tmp_path):
     base, subs, rows, _ = graded
-    again = instructor.grade(subs, tmp_path / "again.csv", course=base / "course",
-                             names=["00_how_to_use_this_course", "02_computational_graphs"],
+    lessons = ["00_how_to_use_this_course", "02_computational_graphs"]
+    results = base / "course" / "results"
+    stamps = {p: p.stat().st_mtime_ns for p in results.rglob("*.json")}
+    again = instructor.grade(subs, tmp_path / "again.csv", course=base / "course", names=lessons,
                              limits=instructor.Limits(wall=4, cpu=4))
     assert again == rows
+    assert {p: p.stat().st_mtime_ns for p in results.rglob("*.json")} == stamps  # nothing ran again
+    # a new submission from one student: only that one is graded again
+    fixed = fill(nbformat.read(ROOT / "notebooks" / f"{lessons[1]}.ipynb", as_version=4), SOLUTIONS)
+    nbformat.write(fixed, subs / "ben" / f"{lessons[1]}.ipynb")
+    third = instructor.grade(subs, tmp_path / "third.csv", course=base / "course", names=lessons,
+                             limits=instructor.Limits(wall=4, cpu=4))
+    changed = {p.relative_to(results).as_posix() for p in results.rglob("*.json") if p.stat().st_mtime_ns != stamps.get(p)}
+    assert changed == {f"ben/{lessons[1]}.json"}
+    ben = {r["exercise"]: r["points"] for r in third if r["student"] == "ben" and r["lesson"] == lessons[1]}
+    assert ben == {"multiply_backward": 2.0, "sigmoid_neuron": 2.0}
+
+
+def test_limits_from_the_notebooks_and_their_errors():
+    from coursekit.instructor.lesson import read_lesson
+
+    limits = instructor.Limits().updated({"wall": 60, "memory": 2 << 30})
+    assert (limits.wall, limits.cpu, limits.memory) == (60.0, 20, 2 << 30)
+    with pytest.raises(ValueError, match="unknown limit 'walltime'"):
+        instructor.Limits().updated({"walltime": 5})
+    with pytest.raises(ValueError, match="limit 'cpu' must be a positive number, got -1"):
+        instructor.Limits().updated({"cpu": -1})
+    lesson = read_lesson(ROOT / "course" / "source" / "06_training_an_mlp" / "06_training_an_mlp.ipynb")
+    assert lesson.exercises["J_b3"] == "J_b3" and len(lesson.setup) == 3
+    assert {c.answer_cell for c in lesson.graded if c.exercise == "J_b3"} == {"J_W3_answer"}
+
+
+def test_grading_refuses_without_a_sandbox_unless_asked(monkeypatch, tmp_path, capsys):
+    from coursekit.instructor import __main__ as cli
+    from coursekit.instructor import sandbox
+
+    monkeypatch.setattr(cli, "unavailable_reason", lambda: "bubblewrap (bwrap) is not installed")
+    assert cli.main(["grade", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot grade in a sandbox: bubblewrap (bwrap) is not installed" in err
+    assert "apt-get install bubblewrap" in err and "--no-sandbox" in err
+    assert sandbox.INSTALL_HINT in err

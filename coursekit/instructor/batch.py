@@ -188,6 +188,9 @@ def _decide(outcome: Outcome, lesson: Lesson, cases: dict[str, ExerciseCases], r
             continue
         entry = run.entries.get(cell.exercise, {"status": "crashed", "reason": "no result"})
         status = entry.get("status", "crashed")
+        for text in entry.get("events", []) if status != "ran" else []:
+            if text not in outcome.events:
+                outcome.events.append(text)
         if status != "ran":
             status = {"output too large": "output limit"}.get(status, status)
             outcome.exercise_status[cell.exercise] = status

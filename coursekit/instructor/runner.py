@@ -403,8 +403,12 @@ def main(job_path: str, results_fd: int) -> None:
             os.close(read_fd)
             _child(exercise, job["cells"], write_fd, package_dir)
         os.close(write_fd)
-        entries[exercise["name"]] = _collect(pid, read_fd, exercise["limits"])
+        entry = _collect(pid, read_fd, exercise["limits"])
         _kill_leftovers(pid)
+        log = os.path.join(SCRATCH, f"{exercise['name']}.log")
+        if os.path.exists(log) and os.path.getsize(log) >= exercise["limits"]["output"]:
+            entry.setdefault("events", []).append(f"printed output cut at {exercise['limits']['output'] >> 20} MB")
+        entries[exercise["name"]] = entry
     data = json.dumps({"exercises": entries}, allow_nan=False).encode()
     view = memoryview(data)
     while view:
