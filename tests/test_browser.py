@@ -86,6 +86,8 @@ def lab(tmp_path_factory):
     config = base / "config"
     (config / "labconfig").mkdir(parents=True)
     (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {NBGRADER_LAB: True}}))
+    server_config = {"ServerApp": {"jpserver_extensions": dict.fromkeys(NBGRADER_SERVER, False)}}
+    (config / "jupyter_server_config.json").write_text(json.dumps(server_config))
     home = base / "home"
     home.mkdir()
     env = dict(
@@ -109,7 +111,6 @@ def lab(tmp_path_factory):
         f"--IdentityProvider.token={TOKEN}",
         f"--ServerApp.root_dir={root}",
         "--expose-app-in-browser",
-        "--ServerApp.jpserver_extensions=" + json.dumps({e: False for e in NBGRADER_SERVER}),
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")

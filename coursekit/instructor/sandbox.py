@@ -156,7 +156,8 @@ def _package_masks(tmp: Path) -> list[str]:
 def bwrap_command(job_dir: Path, tmp: Path, scratch_bytes: int, results_fd: int) -> list[str]:
     """The full bwrap command line for one job."""
     python = os.path.realpath(sys.executable) if not _in_venv() else sys.executable
-    args = ["bwrap", *_system_mounts()]
+    # the empty /tmp first: later mounts (a venv or a clone under /tmp) go on top of it
+    args = ["bwrap", *_system_mounts(), "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
     for path in _python_paths():
         args += ["--ro-bind", path, path]
     if _in_venv():
@@ -165,7 +166,6 @@ def bwrap_command(job_dir: Path, tmp: Path, scratch_bytes: int, results_fd: int)
     args += ["--ro-bind", str(HERE / "runner.py"), "/grader/runner.py"]
     args += ["--ro-bind", str(HERE / "plain.py"), "/grader/plain.py"]
     args += ["--ro-bind", str(job_dir), "/job"]
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     args += ["--size", str(scratch_bytes), "--tmpfs", "/scratch", "--chdir", "/scratch"]
     args += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--clearenv"]
