@@ -101,15 +101,24 @@ def numerical_vjp(f: Callable[[Data], Any], x: Any, upstream: Any, h: float = 1e
     return grad
 
 
+ZERO_DIFFERENCE = 1e-12  # differences this small are rounding, e.g. an exact 0 against 1e-13
+
+
 def rel_error(a: Any, b: Any) -> float:
-    """The largest relative error max |a - b| / max(1e-8, |a| + |b|) over all entries."""
+    """The largest relative error |a - b| / max(1e-8, |a| + |b|) over all entries.
+
+    Entries that differ by at most 1e-12 count as equal: an exact zero against a rounding
+    residue such as 1e-13 is no error, although relative to its own size it would be a large one.
+    """
     a = np.asarray(as_data(a, "rel_error"))
     b = np.asarray(as_data(b, "rel_error"))
     if a.shape != b.shape:
         raise ValueError(f"rel_error: shapes {a.shape} and {b.shape} differ")
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    diff = np.abs(a - b)
+    diff = np.where(diff <= ZERO_DIFFERENCE, 0.0, diff)
+    return float(np.max(diff / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
 @dataclass

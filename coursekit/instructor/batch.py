@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ..grading import EXERCISES, _compare
+from ..grading import EXERCISES
+from ..grading.exercise import explain, stability_problem
 from . import plain
 from .lesson import Lesson, read_lesson
 from .nbgrader_course import SOURCE, lessons, prepare_course, record_grades, remove_grades
@@ -57,13 +58,19 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 
 @dataclass
 class ExerciseCases:
-    """One exercise's cases (public and grading), encoded for the sandbox, and the expected results."""
+    """One exercise's cases (public and grading), encoded for the sandbox, and the expected results.
+
+    Per kind ("public", "hidden"): the encoded inputs, the expected results, whether the case is
+    a stability case (run with overflow as an error), and the inputs (to explain a mistake).
+    """
 
     name: str
     answer: str
     encoded: dict[str, list[Any]]
     expected: dict[str, list[Any]]
-    described: list[str]
+    strict: dict[str, list[bool]]
+    args: dict[str, list[tuple]]
+    shown: int  # the first public cases are the ones the student sees (inputs may be shown)
     limits: Limits
 
 
@@ -90,21 +97,24 @@ def _lesson_cases(lesson: Lesson, secret: bytes, limits: Limits) -> dict[str, Ex
     out = {}
     for name, answer in lesson.exercises.items():
         ex = EXERCISES[name]
-        # the public cell: the cases the student checks against (seed 0), and the same kinds of
-        # case drawn from the secret, so that a table of the public answers does not pass it
+        # the public cell: the cases the student checks against (seed 0), the same kinds of case
+        # drawn from the secret (so that a table of the public answers does not pass it), and the
+        # stability cases; the hidden cell: the grading cases and the stability cases
         seen = ex.public(np.random.default_rng(0))
-        public = seen + ex.public(case_rng(secret, f"{name}:public"))
-        hidden = ex.hidden(case_rng(secret, name))
-        expected = {
-            kind: [ex.run(ex.reference, copy.deepcopy(args)) for args in cases]
-            for kind, cases in (("public", public), ("hidden", hidden))
+        kinds = {
+            "public": seen + ex.public(case_rng(secret, f"{name}:public")),
+            "hidden": ex.hidden(case_rng(secret, name)),
         }
+        strict = {kind: [False] * len(cases) + [True] * len(ex.stable) for kind, cases in kinds.items()}
+        kinds = {kind: cases + list(ex.stable) for kind, cases in kinds.items()}
         out[name] = ExerciseCases(
             name,
             answer,
-            {"public": [plain.encode(a) for a in public], "hidden": [plain.encode(a) for a in hidden]},
-            expected,
-            [ex.describe(a) for a in seen],
+            {kind: [plain.encode(a) for a in cases] for kind, cases in kinds.items()},
+            {kind: [ex.run(ex.reference, copy.deepcopy(a)) for a in cases] for kind, cases in kinds.items()},
+            strict,
+            kinds,
+            len(seen),
             base.updated(lesson.exercise_limits.get(name)),
         )
     return out
@@ -126,6 +136,7 @@ def _job(lesson: Lesson, cases: dict[str, ExerciseCases], answers: dict[str, lis
                 "allowed": list(ex.allowed),
                 "limits": dict(c.limits.__dict__),
                 "cases": c.encoded,
+                "strict": c.strict,
             }
         )
     return {"cells": cells, "exercises": exercises}
@@ -160,23 +171,28 @@ def _cell_verdict(entry: dict[str, Any], kind: str, c: ExerciseCases) -> tuple[b
     label = "case" if kind == "public" else "grading case"
     for i, (result, want) in enumerate(zip(results, expected), 1):
         where = f"{label} {i} of {len(expected)}"
-        shown = kind == "public" and i <= len(c.described)  # the cases the student can see
+        args, strict = c.args[kind][i - 1], c.strict[kind][i - 1]
+        shown = strict or (kind == "public" and i <= c.shown)  # inputs the student can see anyway
         if shown:
-            where += f", with inputs {c.described[i - 1]}"
+            where += f", with inputs {ex.describe(args)}"
         if "error" in result:
             if result["error"] == "NotImplementedError":
                 return False, "not attempted yet"
+            if strict and result["error"] in ("FloatingPointError", "OverflowError", "RuntimeWarning"):
+                return False, stability_problem(ex, args, OverflowError(result["message"][:120])) or ""
             line = f" ({result['where']})" if result.get("where") else ""
-            return False, f"{where}: your code raised {result['error']}: {result['message'][:200]}{line}"
+            extra = f" {ex.advice[result['error']]}" if result["error"] in ex.advice else ""
+            return False, f"{where}: your code raised {result['error']}: {result['message'][:200]}{line}.{extra}"
         try:
             got = plain.decode(result.get("value"))
         except plain.PlainDataError as exc:
             return False, f"{where}: the result could not be read ({exc})"
-        problem = _compare(want, got, ex.tol)
+        first = (c.args["public"][0], c.expected["public"][0])
+        problem = explain(ex, args, want, got, first)
         if problem:
             return False, f"{where}: {problem if shown else _hidden_problem(problem)}"
     n = len(expected)
-    return True, f"passed {'all ' if n > 1 else ''}{n} {label}{'s' if n > 1 else ''}"
+    return True, f"passed {'all ' if n > 1 else 'the '}{n} {label}{'s' if n > 1 else ''}"
 
 
 def _decide(outcome: Outcome, lesson: Lesson, cases: dict[str, ExerciseCases], run: RunResult) -> None:

@@ -5,7 +5,7 @@
 The job holds the lesson's setup cells (the instructor's code the answers need: imports and
 helpers), the student's answer cells, and for each exercise the answer's name, how to call it,
 what of coursekit it may use, and the cases' inputs. No reference answer and no expected value
-is in the job, and none can be imported here: the grader masks ``coursekit/grading.py`` with a
+is in the job, and none can be imported here: the grader masks the ``coursekit.grading`` package with a
 stand-in and hides its own package. The verdicts are decided outside, by the grader.
 
 For each exercise a child process is forked from this one (so the imports are paid once) and,
@@ -271,10 +271,11 @@ def _evaluate(exercise: dict, cells: list[dict], package_dir: str) -> dict:
     else:
         for kind, cases in exercise["cases"].items():
             results = []
-            for encoded in cases:
+            for encoded, strict in zip(cases, exercise["strict"][kind]):
                 args = plain.decode(encoded)
-                with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
-                    warnings.simplefilter("always")
+                state = dict(over="raise", invalid="raise", divide="raise") if strict else dict(all="warn")
+                with warnings.catch_warnings(record=True) as caught, np.errstate(**state):
+                    warnings.simplefilter("error" if strict else "always", RuntimeWarning)
                     try:
                         result = {"value": plain.encode(call(answer, args))}
                     except MemoryError:

@@ -6,8 +6,8 @@ its results pipe, as plain data. The sandbox sees:
 
 - read-only: ``/usr`` (and ``/bin``, ``/lib`` ...), a few files of ``/etc`` (the dynamic
   loader's cache, fonts, passwd), the Python installation and its site-packages, and coursekit's
-  own folder, with ``coursekit/grading.py`` replaced by a stand-in (no reference answers, no
-  case generators) and the grader's package hidden;
+  own folder, with the ``coursekit.grading`` package replaced by a stand-in (no reference
+  answers, no case generators) and the grader's package hidden;
 - ``/job``: this submission's job (its answer cells and the cases' inputs), read-only;
 - ``/scratch``: an empty tmpfs of limited size, the only writable place (also HOME and TMPDIR).
 
@@ -144,7 +144,8 @@ def _package_masks(tmp: Path) -> list[str]:
     package = str(PACKAGE)
     if not any(package.startswith(p + os.sep) for p in _python_paths()):
         args += ["--ro-bind", package, package]
-    args += ["--ro-bind", str(HERE / "standin_grading.py"), f"{package}/grading.py"]
+    args += ["--tmpfs", f"{package}/grading"]  # the exercises' package: references and cases
+    args += ["--ro-bind", str(HERE / "standin_grading.py"), f"{package}/grading/__init__.py"]
     args += ["--tmpfs", f"{package}/instructor"]
     empty = tmp / "empty"
     empty.write_bytes(b"")

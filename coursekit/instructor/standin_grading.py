@@ -1,8 +1,8 @@
 """What ``coursekit.grading`` is inside the grading sandbox: the names, without the answers.
 
-The grader mounts this file over ``coursekit/grading.py`` in the sandbox, so a lesson's setup
-cells (``from coursekit.grading import check, answer_or_reference``) still run, while the
-reference answers and the case generators are not on the sandbox's file system at all.
+The grader mounts this file as ``coursekit/grading/__init__.py`` over an empty folder in the
+sandbox, so a lesson's setup cells (``from coursekit.grading import check, hint``) still run,
+while the reference answers and the case generators are not on the sandbox's file system at all.
 """
 
 from __future__ import annotations
@@ -33,4 +33,9 @@ def autograding() -> bool:
     return True
 
 
-__all__ = ["check", "run_check", "answer_or_reference", "autograding", "ExerciseFailed", "EXERCISES"]
+def hint(name: str) -> None:
+    """No hints while graded."""
+    return None
+
+
+__all__ = ["check", "run_check", "answer_or_reference", "hint", "autograding", "ExerciseFailed", "EXERCISES"]
