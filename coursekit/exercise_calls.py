@@ -1,8 +1,10 @@
 """How an exercise calls an answer: the three calling conventions of the course's exercises.
 
 An exercise's answer is a function (called with the case's arguments), a gate class
-(instantiated, then ``forward(x)`` and ``backward(dz)``), or a graph class (built from wires of
-gates, then ``forward(**inputs)`` and ``backward()``). The instant checks in
+(instantiated, then ``forward(x)`` and ``backward(dz)``), a graph class (built from wires of
+gates, then ``forward(**inputs)`` and ``backward()``), a micrograd-style Value class (an
+expression built with it, then backpropagated through its ``_backward`` closures), or a
+topological sort (called on a graph of bare nodes). The instant checks in
 :mod:`coursekit.grading` and the grader's sandbox both call answers through :data:`CALLS`, so an
 answer is called the same way in a student's notebook and while it is graded.
 
@@ -51,10 +53,94 @@ def call_graph_class(answer: type, args: tuple) -> tuple:
     return out, {k: grads[k] for k in inputs if k in grads}
 
 
+def _reverse_topological(root: Any) -> list:
+    """Every node that ``root`` depends on (through ``_prev``), children before parents."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(tuple(node._prev)))
+    return order
+
+
+def call_value_class(answer: type, args: tuple) -> tuple:
+    """Build an expression with a student's micrograd-style Value class and backpropagate it.
+
+    ``args`` is ``(inputs, program)``: inputs ``{name: number}``, and the program's steps
+    ``(op, out, a, b)`` in order, with op one of ``add mul pow exp tanh add_number number_mul``
+    (``b`` is a name, a number, or None). The backward pass calls each node's ``_backward`` in
+    reverse topological order, starting from the output's ``grad = 1``, as micrograd's
+    ``backward()`` does. Returns (the output's data, {input: grad}).
+    """
+    inputs, program = args
+    nodes = {name: answer(float(value)) for name, value in inputs.items()}
+    ops = {
+        "add": lambda a, b: nodes[a] + nodes[b],
+        "mul": lambda a, b: nodes[a] * nodes[b],
+        "pow": lambda a, b: nodes[a] ** b,
+        "exp": lambda a, b: nodes[a].exp(),
+        "tanh": lambda a, b: nodes[a].tanh(),
+        "add_number": lambda a, b: b + nodes[a],
+        "number_mul": lambda a, b: b * nodes[a],
+    }
+    for op, out, a, b in program:
+        nodes[out] = ops[op](a, b)
+    root = nodes[program[-1][1]]
+    root.grad = 1.0
+    for node in reversed(_reverse_topological(root)):
+        node._backward()
+    return root.data, {name: nodes[name].grad for name in inputs}
+
+
+class Node:
+    """A bare node of a graph, for the topological-sort exercise: a label and its children."""
+
+    __slots__ = ("label", "_prev")
+
+    def __init__(self, label: str, children: tuple = ()):
+        self.label, self._prev = label, tuple(children)
+
+    def __repr__(self) -> str:
+        return f"Node({self.label!r})"
+
+
+def call_topological_order(answer: Callable, args: tuple) -> Any:
+    """Call ``answer(root)`` on a graph of :class:`Node`; the labels of the nodes it returns.
+
+    ``args`` is ``(edges,)``: ``(label, children's labels)`` pairs, children first, the last
+    pair being the root.
+    """
+    (edges,) = args
+    nodes: dict[str, Node] = {}
+    for label, children in edges:
+        nodes[label] = Node(label, tuple(nodes[c] for c in children))
+    order = answer(nodes[edges[-1][0]])
+    if not isinstance(order, (list, tuple)):
+        return order
+    return [n.label if isinstance(n, Node) else n for n in order]
+
+
 CALLS: dict[str, Callable[[Any, tuple], Any]] = {
     "function": call_function,
     "gate_class": call_gate_class,
     "graph_class": call_graph_class,
+    "value_class": call_value_class,
+    "topological_order": call_topological_order,
+}
+
+#: what of this module each calling convention uses, besides gate_by_name and the test
+#: functions: while an answer is graded, the rest of coursekit (this module's other helpers
+#: included, e.g. the topological sort inside call_value_class) is closed to it
+NEEDS: dict[str, tuple[str, ...]] = {
+    "function": ("call_function",),
+    "gate_class": ("call_gate_class",),
+    "graph_class": ("call_graph_class",),
+    "value_class": ("call_value_class", "_reverse_topological"),
+    "topological_order": ("call_topological_order", "Node"),
 }
 
 TEST_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
@@ -76,4 +162,14 @@ def gate_by_name(name: str) -> G.Gate:
     return cls()
 
 
-__all__ = ["CALLS", "TEST_FUNCTIONS", "call_function", "call_gate_class", "call_graph_class", "gate_by_name"]
+__all__ = [
+    "CALLS",
+    "TEST_FUNCTIONS",
+    "Node",
+    "call_function",
+    "call_gate_class",
+    "call_graph_class",
+    "call_value_class",
+    "call_topological_order",
+    "gate_by_name",
+]

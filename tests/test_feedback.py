@@ -350,6 +350,155 @@ def two_layer_steps(x, y, w1, w2, lr):  # correct: named intermediate steps, np.
     return w1 - lr * x.T.dot(g_z), w2 - lr * g_w2, loss
 
 
+# --- lesson 7 ---------------------------------------------------------------------------------
+
+from coursekit.grading.autograd import TinyValue  # noqa: E402
+
+
+class ValueOverwrites(TinyValue):  # = instead of +=: micrograd's issue #2
+    def __add__(self, other):
+        out = ValueOverwrites(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad = out.grad
+            other.grad = out.grad
+
+        out._backward = _backward
+        return out
+
+
+class ValueNoUpstream(TinyValue):
+    def __mul__(self, other):
+        other = other if isinstance(other, TinyValue) else ValueNoUpstream(other)
+        out = ValueNoUpstream(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data
+            other.grad += self.data
+
+        out._backward = _backward
+        return out
+
+
+class ValueNoReturn(TinyValue):
+    def __add__(self, other):
+        out = ValueNoReturn(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+
+
+class ValueSwapped(TinyValue):  # correct, written differently: one class per operation's closure
+    def __mul__(self, other):
+        other = other if isinstance(other, TinyValue) else ValueSwapped(other)
+        out = ValueSwapped(other.data * self.data, (other, self), "*")
+        out._backward = lambda: [setattr(other, "grad", other.grad + self.data * out.grad),
+                                 setattr(self, "grad", self.grad + other.data * out.grad)]
+        return out
+
+
+class TanhOfInput(TinyValue):
+    def tanh(self):
+        out = TinyValue(math.tanh(self.data), (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - self.data**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class PowWithoutK(TinyValue):
+    def __pow__(self, k):
+        out = TinyValue(self.data**k, (self,), "**")
+
+        def _backward():
+            self.grad += self.data ** (k - 1) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+class NoRadd(TinyValue):
+    __radd__ = None
+
+
+class ExpWithMath(TinyValue):  # correct: exp's gradient recomputed with math.exp
+    def exp(self):
+        out = TinyValue(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += math.exp(self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+def order_missing_root(root):
+    order, seen = [], set()
+
+    def visit(node):
+        if node not in seen:
+            seen.add(node)
+            for child in node._prev:
+                visit(child)
+            order.append(node)
+
+    for child in root._prev:
+        visit(child)
+    return order
+
+
+def order_parents_first(root):
+    order, seen = [], set()
+
+    def visit(node):
+        if node not in seen:
+            seen.add(node)
+            order.append(node)
+            for child in node._prev:
+                visit(child)
+
+    visit(root)
+    return order
+
+
+def order_no_visited_set(root):
+    order = []
+
+    def visit(node):
+        for child in node._prev:
+            visit(child)
+        order.append(node)
+
+    visit(root)
+    return order
+
+
+def order_kahn(root):  # correct, and not depth first: Kahn's algorithm over the reachable nodes
+    nodes, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node not in nodes:
+            nodes.append(node)
+            stack.extend(node._prev)
+    waiting = {n: len(set(n._prev)) for n in nodes}
+    ready = [n for n in nodes if waiting[n] == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in nodes:
+            if node in parent._prev:
+                waiting[parent] -= 1
+                if waiting[parent] == 0:
+                    ready.append(parent)
+    return order
+
+
 (JW3, *WRONG_W3), (Jb3, *WRONG_b3) = heart_answers(3)
 (JW2, *WRONG_W2), (Jb2, *WRONG_b2) = heart_answers(2)
 (JW1, *WRONG_W1), (Jb1, *WRONG_b1) = heart_answers(1)
@@ -392,6 +541,14 @@ CASES = {  # exercise -> (correct answers, [(wrong answer, words its verdict mus
     "J_b2": ([Jb2], list(zip(WRONG_b2, HEART_b))),
     "J_W1": ([JW1], list(zip(WRONG_W1, HEART_W))),
     "J_b1": ([Jb1], list(zip(WRONG_b1, HEART_b))),
+    "value_add_mul": ([ValueSwapped], [(ValueOverwrites, "+= instead of assigning"),
+                                       (ValueNoUpstream, "the gradient of"),
+                                       (ValueNoReturn, "NoneType")]),
+    "value_more_ops": ([ExpWithMath], [(TanhOfInput, "not the input"), (PowWithoutK, "the factor k is missing"),
+                                       (NoRadd, "raised TypeError")]),
+    "topological_order": ([order_kahn], [(order_missing_root, "is missing 'a'"),
+                                         (order_parents_first, "which it was made from"),
+                                         (order_no_visited_set, "appears more than once")]),
     "two_layer_step": ([two_layer_steps], [(two_layer_no_2, "the 2 is missing"), (two_layer_ascent, "uphill"),
                                            (two_layer_swapped, "the new w1 and the new w2 are swapped")]),
 }

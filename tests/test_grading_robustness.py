@@ -200,3 +200,18 @@ def test_grade_command_from_a_fresh_shell(tmp_path):
     assert "1 submissions: 1 graded" in result.stdout
     text = (tmp_path / "g.csv").read_text()
     assert text.count(",2.0,2.0,graded,bubblewrap") == 2
+
+
+def test_the_instructor_solutions_get_full_marks_in_every_lesson(tmp_path):
+    """Every lesson's setup cells, allowed library calls and calling conventions work in the sandbox."""
+    from coursekit.instructor import lessons
+
+    subs = tmp_path / "submissions"
+    (subs / "ada").mkdir(parents=True)
+    for lesson in lessons():
+        nbformat.write(solved(lesson), subs / "ada" / f"{lesson}.ipynb")
+    rows = grade(subs, tmp_path / "grades.csv", course=tmp_path / "course", workers=2)
+    assert len({r["lesson"] for r in rows}) == len(lessons()) >= 8
+    wrong = [(r["lesson"], r["exercise"], r["points"], r["status"]) for r in rows if r["points"] != r["max"]]
+    assert not wrong, (wrong, (tmp_path / "grades_report.txt").read_text()[-2000:])
+    assert exit_code(rows) == 0

@@ -42,7 +42,9 @@ class Exercise:
     ``mistakes``: common wrong answers, as (a function written that wrong way, what to say when an
     answer gives its results); ``advice``: what to add when an answer raises an exception of a
     given type (e.g. ``{"KeyError": "..."}``). ``samples(args)``: the number of samples N in a
-    case, for exercises with a batch (to recognise a forgotten 1/N).
+    case, for exercises with a batch (to recognise a forgotten 1/N). ``judge(args, expected, got)``
+    decides instead of comparing with the reference, for exercises with more than one right
+    answer (any topological order).
     """
 
     name: str
@@ -63,6 +65,7 @@ class Exercise:
     mistakes: list[tuple[Callable, str]] = field(default_factory=list)
     advice: dict[str, str] = field(default_factory=dict)
     samples: Callable[[tuple], int] | None = None
+    judge: Callable[[tuple, Any, Any], str | None] | None = None
 
     def run(self, answer: Any, args: tuple) -> Any:
         """Call ``answer`` on one case's arguments, as the exercise calls it."""
@@ -139,6 +142,8 @@ def explain(ex: Exercise, args: tuple, expected: Any, got: Any, first: tuple | N
     ``first``: (the inputs, the expected result) of the exercise's first case, to recognise a
     result typed in from the lecture's numbers.
     """
+    if ex.judge is not None:
+        return ex.judge(args, expected, got)
     sizes = {ex.samples(args)} if ex.samples else set()
     problem = compare(expected, got, ex.tol, ex.outputs, {n for n in sizes if n > 1})
     if problem is None:

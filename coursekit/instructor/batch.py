@@ -190,7 +190,8 @@ def _cell_verdict(entry: dict[str, Any], kind: str, c: ExerciseCases) -> tuple[b
         first = (c.args["public"][0], c.expected["public"][0])
         problem = explain(ex, args, want, got, first)
         if problem:
-            return False, f"{where}: {problem if shown else _hidden_problem(problem)}"
+            known = problem in {message for _, message in ex.mistakes}  # names a mistake, no values
+            return False, f"{where}: {problem if shown or known else _hidden_problem(problem)}"
     n = len(expected)
     return True, f"passed {'all ' if n > 1 else 'the '}{n} {label}{'s' if n > 1 else ''}"
 

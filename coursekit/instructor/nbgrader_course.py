@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -47,17 +46,21 @@ def tool_environment() -> dict[str, str]:
     return dict(os.environ, PATH=path)
 
 
-def nbgrader(root: Path, *args: str, timeout: float = 3600) -> str:
-    """Run an nbgrader command in the course folder ``root``; its output, or RuntimeError."""
-    cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
-    result = subprocess.run(
-        cmd, cwd=root, env=tool_environment(), capture_output=True, text=True, timeout=timeout
-    )
-    if result.returncode != 0:
-        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-        cause = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "")
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed: {cause.strip()[:500]}")
-    return result.stdout + result.stderr
+def generate_assignments(root: Path, names: list[str]) -> None:
+    """nbgrader's generate_assignment for each lesson, in this process (one nbgrader start-up)."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    os.environ["PATH"] = tool_environment()["PATH"]  # a new gradebook starts alembic
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    api = NbGraderAPI(config=config)
+    for name in names:
+        result = api.generate_assignment(name, force=True)
+        if not result["success"]:
+            lines = [line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
+            cause = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "")
+            raise RuntimeError(f"nbgrader generate_assignment {name} failed: {cause.strip()[:500]}")
 
 
 def generate(
@@ -69,8 +72,7 @@ def generate(
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copytree(source, root / "source", dirs_exist_ok=True)
-        for name in names:
-            nbgrader(root, "generate_assignment", name, "--force")
+        generate_assignments(root, names)
         out.mkdir(parents=True, exist_ok=True)
         for name in names:
             target = out / f"{name}.ipynb"
@@ -88,17 +90,18 @@ def prepare_course(course: Path, names: list[str], source: Path = SOURCE) -> Non
     os.chmod(course, 0o700)
     stamps_path = course / "generated.json"
     stamps = json.loads(stamps_path.read_text()) if stamps_path.exists() else {}
+    changed = {}
     for name in names:
-        notebook = source / name / f"{name}.ipynb"
-        digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
-        if stamps.get(name) == digest and (course / "gradebook.db").exists():
-            continue
-        target = course / "source" / name
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(source / name, target)
-        nbgrader(course, "generate_assignment", name, "--force")
-        stamps[name] = digest
+        digest = hashlib.sha256((source / name / f"{name}.ipynb").read_bytes()).hexdigest()
+        if stamps.get(name) != digest or not (course / "gradebook.db").exists():
+            changed[name] = digest
+            target = course / "source" / name
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(source / name, target)
+    if changed:
+        generate_assignments(course, list(changed))
+        stamps.update(changed)
         stamps_path.write_text(json.dumps(stamps, indent=1))
 
 

@@ -140,8 +140,15 @@ def _stub_code(qualified: str, n_free: int) -> types.CodeType:
     return namespace["_outer"]().__code__
 
 
-def neutralise(package_dir: str, allowed: list[str], found: list[str]) -> int:
-    """Replace the code of every coursekit function outside ``allowed``; return how many."""
+def neutralise(package_dir: str, allowed: list[str], found: list[str], call: str = "function") -> int:
+    """Replace the code of every coursekit function outside ``allowed``; return how many.
+
+    Also kept: what of coursekit.exercise_calls the exercise's calling convention ``call`` needs.
+    """
+    from coursekit.exercise_calls import NEEDS
+
+    calls = "coursekit.exercise_calls."
+    allowed = [*allowed, *(calls + n for n in (*NEEDS[call], "gate_by_name", "<lambda>"))]
 
     def is_allowed(name: str) -> bool:
         return any(name == a or name.startswith(a + ".") for a in allowed)
@@ -152,7 +159,6 @@ def neutralise(package_dir: str, allowed: list[str], found: list[str]) -> int:
         return ForbiddenCall(f"this exercise may not use {name}")
 
     builtins.__coursekit_forbidden__ = forbidden  # type: ignore[attr-defined]
-    always = ("coursekit.exercise_calls",)  # how the runner calls answers
     count = 0
     for obj in gc.get_objects():
         if not isinstance(obj, types.FunctionType):
@@ -162,7 +168,7 @@ def neutralise(package_dir: str, allowed: list[str], found: list[str]) -> int:
         if not filename.startswith(package_dir + os.sep) or filename.startswith(HERE + os.sep):
             continue  # not coursekit's, or the runner's own (beside it without the sandbox)
         name = f"{obj.__module__}.{obj.__qualname__}".replace(".<locals>", "")
-        if is_allowed(name) or name.startswith(always):
+        if is_allowed(name):
             continue
         obj.__code__ = _stub_code(name, len(code.co_freevars))
         count += 1
@@ -259,7 +265,7 @@ def _evaluate(exercise: dict, cells: list[dict], package_dir: str) -> dict:
     setup_errors = _run_cells(cells, namespace, "setup", per_cell)
     found: list[str] = []
     events: list[str] = []
-    neutralise(package_dir, exercise["allowed"], found)
+    neutralise(package_dir, exercise["allowed"], found, exercise["call"])
     gc.collect()
     sys.addaudithook(_audit(package_dir, events))
     os._exit = posix._exit = _refuse_exit  # an answer cannot end the process for the next ones
