@@ -208,6 +208,54 @@ def attacks(paths: dict[str, str]) -> dict[str, tuple[str, str, str]]:
             "def multiply_backward(x, y, dz):\n    g = MultiplyGate()\n    g.forward(x, y)\n"
             "    return g.backward(dz)\n",
         ),
+        # found by a red-team review: each of these worked once
+        "dir_fd_source": (  # read coursekit's source through a directory descriptor, load the gate
+            L2,
+            mb,
+            "import os, types\n"
+            f"d = os.open({str(PACKAGE.parent)!r}, os.O_RDONLY)\n"
+            "src = open(os.open('coursekit/gates.py', os.O_RDONLY, dir_fd=d)).read()\n"
+            "G = types.ModuleType('coursekit.copy'); G.__package__ = 'coursekit'\n"
+            "exec(compile(src, 'copy', 'exec'), G.__dict__)\n"
+            "def multiply_backward(x, y, dz):\n    g = G.MultiplyGate()\n    g.forward(x, y)\n"
+            "    return g.backward(dz)\n",
+        ),
+        "hook_disarm": (  # empty the runner's lists of blocked events, then find the hook by gc
+            L2,
+            mb,
+            "import sys, gc\nR = sys.modules['__main__']\n"
+            "R.BLOCKED_EVENTS = frozenset(); R.BLOCKED_MODULES = frozenset()\n"
+            "hooks = [f for f in gc.get_objects() if getattr(f, '__name__', '') == 'hook']\n" + WRONG,
+        ),
+        "numpy_ctypes": (  # the ctypes numpy loaded, with no import to refuse
+            L2,
+            mb,
+            "import numpy\nc = numpy.core._internal.ctypes\nc.memmove\n" + WRONG,
+        ),
+        "unknown_gate": (L2, mb, "from coursekit.gates import Gate\nclass Nope(Gate):\n    pass\n"
+                         "def multiply_backward(x, y, dz):\n    return Nope()\n"),
+        "huge_int": (L2, mb, "def multiply_backward(x, y, dz):\n    return 10**400, 10**400\n"),
+        "forged_entry": (
+            L2,
+            mb,
+            "import os, stat\nfor fd in range(3, 64):\n    try:\n"
+            "        if stat.S_ISFIFO(os.fstat(fd).st_mode): os.write(fd, b'[]')\n    except OSError:\n        pass\n"
+            + WRONG,
+        ),
+        "leak_cases": (  # put the grading cases' inputs into the message the feedback shows
+            L2,
+            mb,
+            "import numpy as np\ndef multiply_backward(x, y, dz):\n"
+            "    raise ValueError('LEAK' + repr(np.asarray(x).tolist()))\n",
+        ),
+        "tmp_fill": (L2, mb, "open('/tmp/fill', 'wb').write(b'x' * (8 << 20))\n" + WRONG),
+        "init_stderr": (L2, mb, "import os\nos.write(os.open('/proc/1/fd/2', os.O_WRONLY), b'INJECTED')\n" + WRONG),
+        "report_inject": (
+            L2,
+            mb,
+            "try:\n    open('/nowhere/x\\nada/02_computational_graphs: multiply_backward: called "
+            "coursekit.gates.MultiplyGate.backward', 'w')\nexcept Exception:\n    pass\n" + WRONG,
+        ),
         "exit": (L2, mb, "import os\nos._exit(0)\n"),
         "segfault": (L2, mb, "import faulthandler\nfaulthandler._sigsegv()\n"),
         "loop": (L2, mb, "while True:\n    pass\n"),
@@ -315,7 +363,7 @@ def test_forbidden_calls_and_sandbox_events_are_reported(batch):
     assert "library_subclass/03_backward_patterns_and_modules: sigmoid_gate: called coursekit.gates." in report
     assert "library_layer/05_neural_networks_and_activations: affine_backward: called coursekit.nn.Linear" in report
     assert "library_value/02_computational_graphs: sigmoid_neuron: called coursekit.graph.Graph" in report
-    assert "write_package/02_computational_graphs: tried to read " + str(PACKAGE / "grading.py") in report
+    assert f"write_package/02_computational_graphs: tried to write '{PACKAGE / 'grading.py'}'" in report
     assert "write_classmate/02_computational_graphs: tried to write " in report
     assert "daemon/02_computational_graphs: tried os.fork" in report
     assert "spawn/02_computational_graphs: tried" in report  # to import _posixsubprocess, or Popen
@@ -351,6 +399,18 @@ def test_gradebook_holds_the_trusted_points(batch):
         cells = [v for (s, lesson, g), v in book.items()
                  if s == r["student"] and lesson == r["lesson"] and g.rsplit("_", 1)[0] == r["exercise"]]
         assert cells and sum(cells) == float(r["points"]), r
+
+
+def test_red_team_attacks_leave_no_trace(batch):
+    report = batch["report"]
+    lines = report.splitlines()
+    assert not any(line.startswith("ada/") for line in lines)  # no forged line about a classmate
+    assert "report_inject/02_computational_graphs: tried to write " in report
+    assert "hook_disarm/02_computational_graphs: tried gc.get_objects" in report
+    assert "dir_fd_source/02_computational_graphs: tried to open the folder" in report
+    page = (batch["course"] / "feedback" / "leak_cases" / f"{LESSONS[0]}.html").read_text()
+    hidden_row = page[page.index("the grading checks"):].split("</tr>", 1)[0]
+    assert "raised ValueError" in hidden_row and "LEAK" not in hidden_row  # no message from a secret case
 
 
 def test_feedback_page_without_the_secret_cases(batch):

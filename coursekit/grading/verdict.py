@@ -214,8 +214,8 @@ def compare(
         return f"{name} is None: did you forget `return`?"
     try:
         g = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return f"{name} should be a number or an array, got a {type(got).__name__}"
+    except (TypeError, ValueError, OverflowError):
+        return f"{name} should be a number or an array of numbers, got a {type(got).__name__}"
     e = np.asarray(expected, dtype=float)
     if g.shape != e.shape:
         return _explain_shape(name, e, g, tol)

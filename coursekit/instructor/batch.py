@@ -53,25 +53,38 @@ STATUSES = {
 }
 EXIT_ALL_GRADED, EXIT_SOME_UNGRADED = 0, 3
 GRADER_VERSION = "2"  # part of the cache key: bump when verdicts would change
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")  # used with fullmatch
+
+
+@dataclass
+class Case:
+    """One case of a graded cell: its inputs, the expected result, and where it runs.
+
+    ``group``: "seen" (the public cases the student checks against, and the stability cases: their
+    error messages may be shown) or "secret" (drawn from the course's secret: only the kind of
+    failure is ever shown); ``index``: its position in that group.
+    """
+
+    args: tuple
+    expected: Any
+    strict: bool
+    group: str
+    index: int = 0
 
 
 @dataclass
 class ExerciseCases:
-    """One exercise's cases (public and grading), encoded for the sandbox, and the expected results.
-
-    Per kind ("public", "hidden"): the encoded inputs, the expected results, whether the case is
-    a stability case (run with overflow as an error), and the inputs (to explain a mistake).
-    """
+    """One exercise's cases for one student, by graded kind ("public", "hidden"), with their groups."""
 
     name: str
     answer: str
-    encoded: dict[str, list[Any]]
-    expected: dict[str, list[Any]]
-    strict: dict[str, list[bool]]
-    args: dict[str, list[tuple]]
-    shown: int  # the first public cases are the ones the student sees (inputs may be shown)
+    kinds: dict[str, list[Case]]
     limits: Limits
+
+    def group(self, name: str) -> list[Case]:
+        """The cases of a group, in their order in the job."""
+        cases = [c for kind in self.kinds.values() for c in kind if c.group == name]
+        return sorted({id(c): c for c in cases}.values(), key=lambda c: c.index)
 
 
 @dataclass
@@ -91,32 +104,30 @@ class Outcome:
         return dict(self.__dict__)
 
 
-def _lesson_cases(lesson: Lesson, secret: bytes, limits: Limits) -> dict[str, ExerciseCases]:
-    """Every exercise's cases and expected results, computed here (never in the sandbox)."""
+def _lesson_cases(lesson: Lesson, secret: bytes, limits: Limits, student: str) -> dict[str, ExerciseCases]:
+    """Every exercise's cases and expected results for one student, computed here (never in the sandbox).
+
+    The public cell: the cases the student checks against (seed 0), the same kinds of case drawn
+    from the secret (so that a table of the public answers does not pass it), and the stability
+    cases; the hidden cell: the grading cases and the stability cases. Secret cases are drawn
+    per student, so that whatever one student learns of them helps nobody else.
+    """
     base = limits.updated(lesson.limits)
     out = {}
     for name, answer in lesson.exercises.items():
         ex = EXERCISES[name]
-        # the public cell: the cases the student checks against (seed 0), the same kinds of case
-        # drawn from the secret (so that a table of the public answers does not pass it), and the
-        # stability cases; the hidden cell: the grading cases and the stability cases
-        seen = ex.public(np.random.default_rng(0))
-        kinds = {
-            "public": seen + ex.public(case_rng(secret, f"{name}:public")),
-            "hidden": ex.hidden(case_rng(secret, name)),
-        }
-        strict = {kind: [False] * len(cases) + [True] * len(ex.stable) for kind, cases in kinds.items()}
-        kinds = {kind: cases + list(ex.stable) for kind, cases in kinds.items()}
-        out[name] = ExerciseCases(
-            name,
-            answer,
-            {kind: [plain.encode(a) for a in cases] for kind, cases in kinds.items()},
-            {kind: [ex.run(ex.reference, copy.deepcopy(a)) for a in cases] for kind, cases in kinds.items()},
-            strict,
-            kinds,
-            len(seen),
-            base.updated(lesson.exercise_limits.get(name)),
-        )
+        counters = {"seen": 0, "secret": 0}
+
+        def case(args: tuple, group: str, strict: bool = False) -> Case:
+            counters[group] += 1
+            return Case(args, ex.run(ex.reference, copy.deepcopy(args)), strict, group, counters[group] - 1)
+
+        seen = [case(a, "seen") for a in ex.public(np.random.default_rng(0))]
+        stable = [case(a, "seen", strict=True) for a in ex.stable]
+        twins = [case(a, "secret") for a in ex.public(case_rng(secret, f"{name}:public:{student}"))]
+        hidden = [case(a, "secret") for a in ex.hidden(case_rng(secret, f"{name}:{student}"))]
+        kinds = {"public": seen + twins + stable, "hidden": hidden + stable}
+        out[name] = ExerciseCases(name, answer, kinds, base.updated(lesson.exercise_limits.get(name)))
     return out
 
 
@@ -135,8 +146,8 @@ def _job(lesson: Lesson, cases: dict[str, ExerciseCases], answers: dict[str, lis
                 "call": ex.call,
                 "allowed": list(ex.allowed),
                 "limits": dict(c.limits.__dict__),
-                "cases": c.encoded,
-                "strict": c.strict,
+                "groups": {g: [plain.encode(k.args) for k in c.group(g)] for g in ("seen", "secret")},
+                "strict": {g: [k.strict for k in c.group(g)] for g in ("seen", "secret")},
             }
         )
     return {"cells": cells, "exercises": exercises}
@@ -156,43 +167,44 @@ def _hidden_problem(problem: str) -> str:
 def _cell_verdict(entry: dict[str, Any], kind: str, c: ExerciseCases) -> tuple[bool, str]:
     """(passed, one-line verdict) of a graded cell from the sandbox's entry for its exercise."""
     if entry.get("forbidden"):
-        names = ", ".join(f"`{n}`" for n in entry["forbidden"][:3])
+        names = ", ".join(f"`{n}`" for n in list(entry["forbidden"])[:3])
         return False, f"uses {names} of coursekit, which this exercise does not allow: write it yourself"
-    results = entry.get("cases", {}).get(kind)
-    if results is None:
-        cells = entry.get("cells", [])
+    groups = entry.get("results") or {}
+    if any(groups.get(g) is None for g in ("seen", "secret")):
+        cells = entry.get("cells") or []
         if any(e.get("error") == "NotImplementedError" for e in cells) or entry.get("missing"):
             return False, "not attempted yet"
         return False, "no answer to call"
-    expected = c.expected[kind]
-    if len(results) != len(expected):
-        return False, "the grading process returned the wrong number of results"
+    cases = c.kinds[kind]
     ex = EXERCISES[c.name]
     label = "case" if kind == "public" else "grading case"
-    for i, (result, want) in enumerate(zip(results, expected), 1):
-        where = f"{label} {i} of {len(expected)}"
-        args, strict = c.args[kind][i - 1], c.strict[kind][i - 1]
-        shown = strict or (kind == "public" and i <= c.shown)  # inputs the student can see anyway
-        if shown:
-            where += f", with inputs {ex.describe(args)}"
+    first = c.kinds["public"][0]
+    for i, case in enumerate(cases, 1):
+        results = groups[case.group]
+        if not isinstance(results, list) or len(results) <= case.index or not isinstance(results[case.index], dict):
+            return False, "the grading process returned malformed results"
+        result = results[case.index]
+        shown = case.group == "seen"  # inputs and messages the student can see anyway
+        where = f"{label} {i} of {len(cases)}" + (f", with inputs {ex.describe(case.args)}" if shown else "")
         if "error" in result:
-            if result["error"] == "NotImplementedError":
+            error = str(result["error"])[:80]
+            if error == "NotImplementedError":
                 return False, "not attempted yet"
-            if strict and result["error"] in ("FloatingPointError", "OverflowError", "RuntimeWarning"):
-                return False, stability_problem(ex, args, OverflowError(result["message"][:120])) or ""
+            if case.strict and error in ("FloatingPointError", "OverflowError", "RuntimeWarning"):
+                return False, stability_problem(ex, case.args, OverflowError(str(result.get("message"))[:120])) or ""
             line = f" ({result['where']})" if result.get("where") else ""
-            extra = f" {ex.advice[result['error']]}" if result["error"] in ex.advice else ""
-            return False, f"{where}: your code raised {result['error']}: {result['message'][:200]}{line}.{extra}"
+            extra = f" {ex.advice[error]}" if error in ex.advice else ""
+            text = f": {str(result.get('message'))[:200]}" if shown else ""  # secret cases: no message
+            return False, f"{where}: your code raised {error}{text}{line}.{extra}"
         try:
             got = plain.decode(result.get("value"))
         except plain.PlainDataError as exc:
             return False, f"{where}: the result could not be read ({exc})"
-        first = (c.args["public"][0], c.expected["public"][0])
-        problem = explain(ex, args, want, got, first)
+        problem = explain(ex, case.args, case.expected, got, (first.args, first.expected))
         if problem:
             known = problem in {message for _, message in ex.mistakes}  # names a mistake, no values
             return False, f"{where}: {problem if shown or known else _hidden_problem(problem)}"
-    n = len(expected)
+    n = len(cases)
     return True, f"passed {'all ' if n > 1 else 'the '}{n} {label}{'s' if n > 1 else ''}"
 
 
@@ -235,6 +247,26 @@ def _decide(outcome: Outcome, lesson: Lesson, cases: dict[str, ExerciseCases], r
                 outcome.events.append(text)
     if run.status != "ran":
         outcome.status, outcome.reason = run.status, run.reason
+
+
+def _clean(text: Any, limit: int = 300) -> str:
+    """One printable line: control characters and newlines escaped (a report line per problem)."""
+    text = str(text)[: limit * 2]
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)[:limit]
+
+
+def _decide_safely(outcome: Outcome, lesson: Lesson, cases: dict[str, ExerciseCases], run: RunResult) -> None:
+    """Decide, whatever the sandbox sent back: malformed results crash this submission only."""
+    try:
+        _decide(outcome, lesson, cases, run)
+    except Exception as exc:  # noqa: BLE001 - hostile results must not take the batch down
+        outcome.points = {c.grade_id: 0.0 for c in lesson.graded}
+        outcome.exercise_status = dict.fromkeys(lesson.exercises, "crashed")
+        outcome.messages = dict.fromkeys(outcome.points, "crashed: the grading process sent back malformed results")
+        outcome.events.append(f"malformed results from the sandbox ({type(exc).__name__})")
+    outcome.reason = _clean(outcome.reason)
+    outcome.messages = {k: _clean(v, 600) for k, v in outcome.messages.items()}
+    outcome.events = [_clean(e) for e in outcome.events][:40]
 
 
 def _other_lesson(grade_ids: set[str], specs: dict[str, Lesson], this: str) -> str | None:
@@ -290,7 +322,7 @@ def _student_folders(submissions: Path) -> list[tuple[str, Path, str]]:
             problem = "the student's folder is a symbolic link (not followed)"
         elif not stat.S_ISDIR(mode):
             continue
-        if not _SAFE_ID.match(entry.name):
+        if not _SAFE_ID.fullmatch(entry.name):
             problem = problem or "the folder name is not a valid student id (letters, digits, . _ @ + -)"
         out.append((entry.name, Path(entry.path), problem))
     return out
@@ -332,9 +364,8 @@ def grade(
     secret = course_secret(course)
     specs = {name: read_lesson(source / name / f"{name}.ipynb") for name in names}
     source_digests = {name: (source / name / f"{name}.ipynb").read_bytes() for name in names}
-    all_cases = {name: _lesson_cases(spec, secret, limits) for name, spec in specs.items()}
     outcomes: dict[tuple[str, str], Outcome] = {}
-    to_run: list[tuple[tuple[str, str], dict[str, Any], Path, str]] = []
+    to_run: list[tuple[tuple[str, str], dict[str, Any], dict[str, ExerciseCases], Path, str]] = []
     cache_dir = course / "results"
     for student, folder, problem in _student_folders(submissions):
         for name, spec in specs.items():
@@ -370,19 +401,19 @@ def grade(
                     continue
             outcome = Outcome(student, name, events=list(sub.notes))
             outcomes[key] = outcome
-            to_run.append((key, _job(spec, all_cases[name], sub.answers), cached, digest))
+            cases = _lesson_cases(spec, secret, limits, student)
+            to_run.append((key, _job(spec, cases, sub.answers), cases, cached, digest))
 
     def run_one(item: tuple) -> tuple:
-        key, job, cached, digest = item
-        return item, run_job(job, sandbox=sandbox)
+        return item, run_job(item[1], sandbox=sandbox)
 
     from tqdm import tqdm
 
     bar = tqdm(total=len(to_run), unit="submission", disable=not progress, file=sys.stderr)
     with bar, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for (key, _, cached, digest), run in pool.map(run_one, to_run):
+        for (key, _, cases, cached, digest), run in pool.map(run_one, to_run):
             outcome = outcomes[key]
-            _decide(outcome, specs[key[1]], all_cases[key[1]], run)
+            _decide_safely(outcome, specs[key[1]], cases, run)
             cached.parent.mkdir(parents=True, exist_ok=True)
             cached.write_text(json.dumps({"digest": digest, "outcome": outcome.to_json()}))
             bar.update(1)
@@ -440,7 +471,7 @@ def _write_outputs(
     record_grades(course, graded)
     remove_grades(course, [(s, n) for (s, n), o in outcomes.items() if o.status == "missing"])
     for (student, name), outcome in outcomes.items():
-        if outcome.status == "missing" or not _SAFE_ID.match(student):
+        if outcome.status == "missing" or not _SAFE_ID.fullmatch(student):
             continue
         page = course / "feedback" / student / f"{name}.html"
         page.parent.mkdir(parents=True, exist_ok=True)

@@ -90,15 +90,29 @@ def encode(value: Any, _depth: int = 0) -> Any:
 
 
 def decode(data: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
-    """The value that ``encode`` made ``data`` from (arrays, tuples, dicts, gates, functions)."""
+    """The value that ``encode`` made ``data`` from (arrays, tuples, dicts, gates, functions).
+
+    Any malformed data raises :class:`PlainDataError` (and only that).
+    """
+    try:
+        return _decode(data, _depth, _count)
+    except PlainDataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. an unknown gate name, a huge number
+        raise PlainDataError(f"malformed data ({type(exc).__name__}: {str(exc)[:100]})") from None
+
+
+def _decode(data: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
     count = _count if _count is not None else [0]
     count[0] += 1
     if count[0] > MAX_ITEMS or _depth > MAX_DEPTH + 2:
         raise PlainDataError("the message is too large or nested too deeply")
+    if isinstance(data, int) and not isinstance(data, bool) and abs(data) > 2**63:
+        raise PlainDataError("an integer too large to be a number here")
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
-        return [decode(v, _depth + 1, count) for v in data]
+        return [_decode(v, _depth + 1, count) for v in data]
     if not (isinstance(data, dict) and len(data) == 1):
         raise PlainDataError(f"unexpected element of type {type(data).__name__}")
     (tag, body), = data.items()
@@ -114,9 +128,9 @@ def decode(data: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
         values = [float(x["__float__"]) if isinstance(x, dict) else x for x in flat]
         return np.array(values, dtype=dtype).reshape(shape)
     if tag == "__tuple__":
-        return tuple(decode(v, _depth + 1, count) for v in body)
+        return tuple(_decode(v, _depth + 1, count) for v in body)
     if tag == "__dict__":
-        return {str(k): decode(v, _depth + 1, count) for k, v in body}
+        return {str(k): _decode(v, _depth + 1, count) for k, v in body}
     if tag == "__unencodable__":
         return Unencodable(str(body)[:200])
     if tag == "__gate__":
@@ -138,14 +152,9 @@ def dumps(value: Any) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    """The value in a JSON string made by :func:`dumps`."""
+    """The value in a JSON string made by :func:`dumps` (or PlainDataError)."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise PlainDataError(f"not JSON: {exc}") from None
-    try:
-        return decode(data)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        if isinstance(exc, PlainDataError):
-            raise
-        raise PlainDataError(f"malformed data: {exc}") from None
+        raise PlainDataError(f"not JSON: {str(exc)[:100]}") from None
+    return decode(data)

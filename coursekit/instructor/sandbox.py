@@ -5,16 +5,20 @@
 its results pipe, as plain data. The sandbox sees:
 
 - read-only: ``/usr`` (and ``/bin``, ``/lib`` ...), a few files of ``/etc`` (the dynamic
-  loader's cache, fonts, passwd), the Python installation and its site-packages, and coursekit's
-  own folder, with the ``coursekit.grading`` package replaced by a stand-in (no reference
-  answers, no case generators) and the grader's package hidden;
-- ``/job``: this submission's job (its answer cells and the cases' inputs), read-only;
-- ``/scratch``: an empty tmpfs of limited size, the only writable place (also HOME and TMPDIR).
+  loader's cache, fonts, passwd), the Python installation and its site-packages;
+- not coursekit's files: the runner receives coursekit's sources through a pipe (with the
+  ``coursekit.grading`` package replaced by a stand-in without references or case generators,
+  and without the grader's package), imports them from memory and drops them, so an answer
+  finds no source of the library to load again;
+- not the job either: its answer cells and cases' inputs come through the same pipe;
+- ``/scratch``: an empty 64 MB tmpfs, the writable place (also HOME and TMPDIR); ``/tmp`` and
+  ``/dev/shm`` are 1 MB tmpfs, and the root is remounted read-only.
 
 Nothing else: not the instructor's course folder (gradebook, secret), not HOME, not the other
 submissions, not the repository (``course/source`` holds the solutions). It has no network, its
-own PID namespace (every process it starts dies with it), its own IPC and hostname, and runs as
-uid 65534 with no capabilities. Wall time is enforced here; CPU time, memory and file size per
+own PID namespace (every process it starts dies with it; the runner is its init, so no other
+process's descriptors are there to open), its own IPC and hostname, and runs as uid 65534 with
+no capabilities. Wall time is enforced here; CPU time, memory and file size per
 exercise by the runner's rlimits.
 
 ``sandbox=False`` runs the same runner as a plain process (for machines without user
@@ -33,6 +37,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -81,6 +86,24 @@ class Limits:
                 raise ValueError(f"limit {key!r} must be a positive number, got {value!r}")
             values[key] = type(values[key])(value)
         return Limits(**values)
+
+
+def _send(fd: int, data: bytes) -> None:
+    """Write ``data`` to a pipe and close it (the sandbox reads it while it starts)."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:  # the sandbox ended before reading all of it
+        pass
+    finally:
+        os.close(fd)
+
+
+@cache
+def SOURCES_MESSAGE() -> bytes:  # noqa: N802 - a constant, computed once
+    """coursekit's sources as JSON, for the runner's first message."""
+    return json.dumps(package_sources()).encode()
 
 
 @dataclass
@@ -138,41 +161,54 @@ def _python_paths() -> list[str]:
     return chosen
 
 
-def _package_masks(tmp: Path) -> list[str]:
-    """coursekit's folder, with the references replaced and the grader hidden."""
-    args: list[str] = []
+def package_sources() -> dict[str, tuple[str, bool]]:
+    """coursekit's modules as {name: (source, is a package)}, for the sandbox to import from memory.
+
+    ``coursekit.grading`` is the stand-in (no references, no case generators); the grader's own
+    package is left out.
+    """
+    sources: dict[str, tuple[str, bool]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if rel.parts[0] in ("instructor", "grading") or "__pycache__" in rel.parts:
+            continue
+        is_package = rel.name == "__init__.py"
+        parts = rel.parts[:-1] if is_package else (*rel.parts[:-1], rel.stem)
+        sources[".".join(("coursekit", *parts))] = (path.read_text(encoding="utf-8"), is_package)
+    sources["coursekit.grading"] = ((HERE / "standin_grading.py").read_text(encoding="utf-8"), True)
+    return sources
+
+
+def _package_masks() -> list[str]:
+    """Hide coursekit's files where a bound folder holds them (a non-editable install)."""
     package = str(PACKAGE)
-    if not any(package.startswith(p + os.sep) for p in _python_paths()):
-        args += ["--ro-bind", package, package]
-    args += ["--tmpfs", f"{package}/grading"]  # the exercises' package: references and cases
-    args += ["--ro-bind", str(HERE / "standin_grading.py"), f"{package}/grading/__init__.py"]
-    args += ["--tmpfs", f"{package}/instructor"]
-    empty = tmp / "empty"
-    empty.write_bytes(b"")
-    for cached in (PACKAGE / "__pycache__").glob("grading.*"):
-        args += ["--ro-bind", str(empty), str(cached)]
-    return args
+    if any(package.startswith(p + os.sep) for p in _python_paths()):
+        return ["--tmpfs", package]
+    return []  # an editable install: its folder is not in the sandbox at all
 
 
-def bwrap_command(job_dir: Path, tmp: Path, scratch_bytes: int, results_fd: int) -> list[str]:
-    """The full bwrap command line for one job."""
+def bwrap_command(scratch_bytes: int, fds: tuple[int, int]) -> list[str]:
+    """The full bwrap command line for one job; ``fds``: (the job to read, results to write)."""
     python = os.path.realpath(sys.executable) if not _in_venv() else sys.executable
     # the empty /tmp first: later mounts (a venv or a clone under /tmp) go on top of it
-    args = ["bwrap", *_system_mounts(), "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
+    args = ["bwrap", *_system_mounts(), "--size", str(1 << 20), "--tmpfs", "/tmp"]
+    args += ["--dev", "/dev", "--size", str(1 << 20), "--tmpfs", "/dev/shm", "--proc", "/proc"]
     for path in _python_paths():
         args += ["--ro-bind", path, path]
     if _in_venv():
         args += ["--ro-bind", sys.prefix, sys.prefix]
-    args += _package_masks(tmp)
+    args += _package_masks()
     args += ["--ro-bind", str(HERE / "runner.py"), "/grader/runner.py"]
     args += ["--ro-bind", str(HERE / "plain.py"), "/grader/plain.py"]
-    args += ["--ro-bind", str(job_dir), "/job"]
     args += ["--size", str(scratch_bytes), "--tmpfs", "/scratch", "--chdir", "/scratch"]
-    args += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    args += ["--remount-ro", "/"]  # nothing writable but the sized tmpfs folders
+    # --as-pid-1: the runner is the namespace's init (no bwrap process inside to inspect, and
+    # signals from the answers' processes do not reach it)
+    args += ["--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--clearenv"]
     for key, value in _environment("/scratch").items():
         args += ["--setenv", key, value]
-    args += ["--", python, "-I", "-B", "/grader/runner.py", "/job/job.json", str(results_fd)]
+    args += ["--", python, "-I", "-B", "/grader/runner.py", *map(str, fds)]
     return args
 
 
@@ -201,44 +237,48 @@ def _environment(scratch: str) -> dict[str, str]:
 
 
 def run_job(job: dict[str, Any], sandbox: bool = True, startup: float = 60.0) -> RunResult:
-    """Run one submission's job; the wall limit is the exercises' walls plus ``startup``."""
-    wall = startup + sum(e["limits"]["wall"] + 1 for e in job["exercises"])
-    output_limit = sum(e["limits"]["output"] for e in job["exercises"]) + (1 << 20)
+    """Run one submission's job; the wall limit is the exercises' walls (twice: two groups) plus ``startup``.
+
+    The job and coursekit's sources go to the runner through a pipe: nothing of either is on the
+    sandbox's file system.
+    """
+    wall = startup + sum(2 * (e["limits"]["wall"] + 1) for e in job["exercises"])
+    output_limit = sum(2 * e["limits"]["output"] for e in job["exercises"]) + (1 << 20)
+    message = b'{"sources": ' + SOURCES_MESSAGE() + b', "job": ' + json.dumps(job, allow_nan=False).encode() + b"}"
     with tempfile.TemporaryDirectory(prefix="coursekit-job-") as tmp_name:
         tmp = Path(tmp_name)
-        job_dir = tmp / "job"
-        job_dir.mkdir()
-        (job_dir / "job.json").write_text(json.dumps(job, allow_nan=False), encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        os.chmod(job_dir, 0o755)
-        os.chmod(job_dir / "job.json", 0o644)
         read_fd, write_fd = os.pipe()
+        in_read, in_write = os.pipe()
         if sandbox:
             reason = unavailable_reason()
             if reason:
                 raise RuntimeError(f"cannot grade in a sandbox: {reason}; {INSTALL_HINT}")
-            cmd = bwrap_command(job_dir, tmp, 64 << 20, write_fd)
+            cmd = bwrap_command(64 << 20, (in_read, write_fd))
             env, cwd = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, "/"
         else:
             scratch = tmp / "scratch"
             scratch.mkdir()
-            cmd = [sys.executable, "-I", "-B", str(HERE / "runner.py"), str(job_dir / "job.json"), str(write_fd)]
+            cmd = [sys.executable, "-I", "-B", str(HERE / "runner.py"), str(in_read), str(write_fd)]
             env, cwd = _environment(str(scratch)), str(scratch)
             env["COURSEKIT_NO_SANDBOX"] = "1"
         start = time.monotonic()
-        with open(tmp / "stderr.txt", "w+b") as stderr:
-            proc = subprocess.Popen(
-                cmd,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                pass_fds=(write_fd,),
-                start_new_session=True,
-            )
-            os.close(write_fd)
-            data, status, reason = _read_results(read_fd, proc, wall, output_limit, stderr)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(in_read, write_fd),
+            start_new_session=True,
+        )
+        os.close(write_fd)
+        os.close(in_read)
+        feeder = threading.Thread(target=_send, args=(in_write, message), daemon=True)
+        feeder.start()
+        drain = _Tail(proc.stderr)  # read on a thread, keep the end: no file the sandbox could reach
+        data, status, reason = _read_results(read_fd, proc, wall, output_limit, drain)
+        feeder.join(timeout=5)
         seconds = time.monotonic() - start
     if status != "ran":
         return RunResult(status=status, reason=reason, seconds=seconds)
@@ -252,8 +292,26 @@ def run_job(job: dict[str, Any], sandbox: bool = True, startup: float = 60.0) ->
     return RunResult(entries=entries, seconds=seconds)
 
 
+class _Tail:
+    """Reads a pipe to its end on a thread, keeping the last 2,000 bytes."""
+
+    def __init__(self, pipe: Any):
+        self.data = b""
+        self.thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _read(self, pipe: Any) -> None:
+        with pipe:
+            while chunk := pipe.read(1 << 16):
+                self.data = (self.data + chunk)[-2000:]
+
+    def text(self) -> str:
+        self.thread.join(timeout=5)
+        return self.data.decode(errors="replace")
+
+
 def _read_results(
-    read_fd: int, proc: subprocess.Popen, wall: float, limit: int, stderr_file: Any
+    read_fd: int, proc: subprocess.Popen, wall: float, limit: int, stderr: _Tail
 ) -> tuple[bytes, str, str]:
     import select
 
@@ -287,9 +345,8 @@ def _read_results(
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    stderr_file.seek(max(0, stderr_file.seek(0, 2) - 2000))
-    stderr = stderr_file.read().decode(errors="replace")
+    stderr_text = stderr.text()
     if status == "ran" and not chunks:
-        tail = stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        tail = stderr_text.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
         status, reason = "crashed", f"the grading process ended without results ({tail[0][:300]})"
     return b"".join(chunks), status, reason
