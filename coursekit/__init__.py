@@ -1,6 +1,7 @@
 """coursekit: the library behind the backpropagation course.
 
-- :class:`Value` and :func:`maximum`: the autodiff engine (:mod:`coursekit.engine`)
+- :class:`Value`, :func:`maximum`, :func:`stack` and :func:`concatenate`: the autodiff engine
+  (:mod:`coursekit.engine`)
 - :mod:`coursekit.gates`: one gate class per operation, forward/backward
 - :class:`Graph`: the lecture's ComputationalGraph (:mod:`coursekit.graph`)
 - :mod:`coursekit.gradcheck`: numerical gradients and gradient checks
@@ -16,7 +17,7 @@ loads only the engine.
 """
 
 from . import gates, gradcheck
-from .engine import NumericalWarning, Value, maximum
+from .engine import NumericalWarning, Value, concatenate, maximum, stack
 from .gates import ShapeError
 from .graph import BackwardStep, Graph
 
@@ -25,6 +26,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Value",
     "maximum",
+    "stack",
+    "concatenate",
     "NumericalWarning",
     "ShapeError",
     "Graph",

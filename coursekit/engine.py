@@ -17,6 +17,14 @@ Gradient rules
   twice, as in PyTorch. Call ``zero_grad()`` between steps. Intermediate values
   hold the gradient of the latest backward pass only.
 - Broadcasting is undone in the backward pass: each gradient has its input's shape.
+  A scalar Value combines with a numpy array (``Value(2.0) * np.ones(3)``, either side):
+  the result is one array Value, and the scalar's gradient is the sum over the array.
+- Indexing (``v[0]``, ``v[:, 1]``, ``v[mask]``, ``v[[0, 0, 2]]``) and :func:`stack` /
+  :func:`concatenate` are gates too; an entry picked twice gets both gradients.
+
+NaN follows numpy, for numbers and arrays alike: ``exp``, ``relu`` and ``max`` of NaN are
+NaN (``max(nan, 1) == max(1, nan) == nan``, as ``np.maximum``), and the gradient of a
+max/relu goes to the input the NaN came from.
 
 The backward pass orders nodes by creation (an input is always created before
 the values computed from it), so it needs no recursion: graphs of millions of
@@ -49,6 +57,12 @@ class Value:
 
     Attributes: ``data`` (float or ndarray), ``grad`` (same shape, d output / d this
     after ``backward()``), ``label`` (a name for drawings and reports).
+
+    Equality: a Value is a node of a graph, so ``==`` and ``hash`` are those of the node
+    (identity): Values work as dict keys and set members, and ``v == w`` is ``v is w``.
+    Comparing a Value with a number or an array (``v == 1.0``) raises a TypeError that
+    says to compare ``v.data``; ``<``, ``<=``, ``>``, ``>=`` raise one too. None of them
+    is part of the graph.
     """
 
     # Inputs sit in two slots (_x, _y) rather than a tuple: one object per node
@@ -57,6 +71,8 @@ class Value:
     __array_ufunc__ = None  # numpy defers to Value's operators: np.float64(2) * v is a Value
 
     def __init__(self, data: Any, label: str = ""):
+        if type(label) is not str:
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r:.40}")
         data = as_data(data, "Value")
         if type(data) is not float:
             data = np.array(
@@ -87,7 +103,9 @@ class Value:
         """The values this one was computed from (empty for an input)."""
         if self._x is None:
             return ()
-        return (self._x,) if self._y is None else (self._x, self._y)
+        if self._y is None:
+            return (self._x,)
+        return self._x if self._y is _MANY else (self._x, self._y)
 
     @property
     def op(self) -> str:
@@ -130,9 +148,12 @@ class Value:
         if type(other) is Value:
             return _apply2(G.DIV, self, other)
         c = as_data(other, "Value.__truediv__")
-        if type(c) is float and c == 0.0:
-            raise ZeroDivisionError("Value.__truediv__: division by the constant 0")
-        return _apply1(G.MultiplyConstantGate(1.0 / c), self)
+        if type(c) is float:
+            if c == 0.0:
+                raise ZeroDivisionError("Value.__truediv__: division by the constant 0")
+            return _apply1(G.MultiplyConstantGate(1.0 / c), self)
+        with np.errstate(divide="ignore"):  # a zero entry: inf, and a NumericalWarning below
+            return _apply1(G.MultiplyConstantGate(1.0 / c), self)
 
     def __rtruediv__(self, other: Any) -> Value:
         c = as_data(other, "Value.__rtruediv__")
@@ -141,6 +162,16 @@ class Value:
 
     def __pow__(self, exponent: float) -> Value:
         return _apply1(G.PowerGate(exponent), self)
+
+    def __rpow__(self, base: Any) -> Value:
+        """c ** v = e^(v ln c) for a number c > 0."""
+        c = as_data(base, "Value.__rpow__")
+        if type(c) is not float or not c > 0.0:
+            raise ValueError(
+                f"Value.__rpow__: c ** v needs a positive number c (it is e^(v ln c)), "
+                f"got {_constant_text(c)}"
+            )
+        return _apply1(G.EXP, _apply1(G.MultiplyConstantGate(math.log(c)), self))
 
     def __neg__(self) -> Value:
         return _apply1(G.NEG, self)
@@ -152,7 +183,11 @@ class Value:
         return _apply2(G.MATMUL, _as_value(other), self)
 
     def max(self, other: Any) -> Value:
-        """Elementwise max(self, other); the gradient goes to the larger (self on a tie)."""
+        """Elementwise max(self, other); the gradient goes to the larger (self on a tie).
+
+        NaN wins, as in ``np.maximum``: the result is NaN if either is, and the gradient
+        goes to the NaN input (self when both are).
+        """
         return _apply2(G.MAX, self, _as_value(other))
 
     # --- unary operations -----------------------------------------------------
@@ -193,13 +228,62 @@ class Value:
     def T(self) -> Value:
         return _apply1(G.TRANSPOSE, self)
 
+    def __getitem__(self, index: Any) -> Value:
+        """``v[i]``, ``v[:, j]``, ``v[mask]``, ``v[[0, 0, 2]]``: numpy indexing, with gradients.
+
+        The gradient is scattered back with ``np.add.at``: repeated indices add up.
+        """
+        gate = G.IndexGate(index)
+        if type(self.data) is float:
+            gate.check(self.data)  # raises: a number cannot be indexed
+        return _apply1(gate, self)
+
+    # --- comparisons: not part of the graph ----------------------------------------------
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: Any) -> Any:
+        if type(other) is Value:
+            return self is other
+        if isinstance(other, _NUMBERS):
+            raise TypeError(
+                f"Value == {type(other).__name__}: a Value is a graph node, not a number; "
+                f"compare its data instead, e.g. v.data == {_constant_text_any(other)} "
+                f"(== between two Values is identity: v is w)"
+            )
+        return NotImplemented
+
+    def __ne__(self, other: Any) -> Any:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def _order(self, other: Any, op: str) -> Any:
+        if type(other) is Value or isinstance(other, _NUMBERS):
+            raise TypeError(
+                f"Value {op} {type(other).__name__}: Values cannot be ordered (comparisons are "
+                f"not part of the graph); compare v.data instead, e.g. v.data {op} 0, or use "
+                f"v.max(w) for a differentiable max"
+            )
+        return NotImplemented
+
+    def __lt__(self, other: Any) -> Any:
+        return self._order(other, "<")
+
+    def __le__(self, other: Any) -> Any:
+        return self._order(other, "<=")
+
+    def __gt__(self, other: Any) -> Any:
+        return self._order(other, ">")
+
+    def __ge__(self, other: Any) -> Any:
+        return self._order(other, ">=")
+
     # --- backward -------------------------------------------------------------
     def graph_nodes(self) -> list[Value]:
         """Every value this one depends on, itself included, inputs first (topological order)."""
         seen: set[Value] = set()
         stack = [self]
         nodes = []
-        push, pop, add, keep = stack.append, stack.pop, seen.add, nodes.append
+        push, pop, add, keep, extend = stack.append, stack.pop, seen.add, nodes.append, stack.extend
         while stack:
             v = pop()
             if v in seen:
@@ -208,9 +292,14 @@ class Value:
             keep(v)
             x = v._x
             if x is not None:
-                push(x)
-                if v._y is not None:
-                    push(v._y)
+                y = v._y
+                if y is None:
+                    push(x)
+                elif y is _MANY:
+                    extend(x)
+                else:
+                    push(x)
+                    push(y)
         nodes.sort(key=_by_id)
         return nodes
 
@@ -235,6 +324,8 @@ class Value:
                     f"backward(): upstream gradient has shape {shape_of(seed)}, "
                     f"the value has shape {shape_of(data)}"
                 )
+            if type(data) is float and type(seed) is not float:
+                seed = float(seed)  # a 0-d array for a number
         nodes = self.graph_nodes()
         nodes.reverse()
         for v in nodes:  # intermediate gradients start from zero on every pass
@@ -252,7 +343,11 @@ class Value:
             if type(g) is float and g == 0.0:
                 continue  # nothing flows back through this node
             b = v._y
-            if b is not None:
+            if b is _MANY:
+                grads = v._gate.vjp(g, v.data, *[p.data for p in a])
+                for p, gp in zip(a, grads):
+                    _accumulate(p, gp)
+            elif b is not None:
                 ga, gb = v._gate.vjp(g, v.data, a.data, b.data)
                 if type(ga) is float and type(a.grad) is float:
                     a.grad += ga
@@ -274,6 +369,12 @@ class Value:
         for v in self.graph_nodes():
             v.grad = 0.0 if type(v.data) is float else np.zeros_like(v.data)
 
+    def __float__(self) -> float:
+        raise TypeError(
+            "a Value is not a float: use v.data for its number (math.exp(v) and friends do not "
+            "build the graph; use v.exp(), v.log(), v.tanh(), ...)"
+        )
+
     def __iter__(self) -> Iterator[Any]:
         raise TypeError("a Value is not iterable; use .data to get the number or array")
 
@@ -285,6 +386,19 @@ class Value:
 
 
 _by_id = operator.attrgetter("_id")
+
+#: in ``_y``: the node has three or more parents, kept as a tuple in ``_x``
+_MANY: Any = type("_Many", (), {"__slots__": (), "__repr__": lambda self: "<many parents>"})()
+
+_NUMBERS = (int, float, complex, np.number, np.bool_, np.ndarray)
+
+
+def _constant_text(c: Any) -> str:
+    return f"{c:g}" if type(c) is float else f"an array of shape {shape_of(c)}"
+
+
+def _constant_text_any(x: Any) -> str:
+    return f"{x!r:.20}" if not isinstance(x, np.ndarray) else "<array>"
 
 
 def _accumulate(node: Value, g: Data) -> None:
@@ -340,8 +454,12 @@ def _apply1(gate: G.Gate, a: Value) -> Value:
         except (ArithmeticError, ValueError):
             gate.check(x)
             raise
-        if type(z) is not float:  # e.g. (-1.0) ** 0.5 is complex in Python
-            gate.check(x)
+        if type(z) is not float:
+            if isinstance(z, np.ndarray) and z.ndim:
+                # a number and an array constant (Value(2.0) * np.ones(3)): an array Value
+                gate.check(x)
+                return _new(z, gate, a)
+            gate.check(x)  # e.g. (-1.0) ** 0.5 is complex in Python
             z = float(z)
     else:
         gate.check(x)
@@ -369,8 +487,53 @@ def _warn_nonfinite(out: Value) -> None:
 
 
 def maximum(a: Any, b: Any) -> Value:
-    """Elementwise max of two values or numbers (a Value; the gradient is routed to the larger)."""
+    """Elementwise max of two values or numbers (a Value; the gradient is routed to the larger).
+
+    NaN propagates as in ``np.maximum``; see :meth:`Value.max`.
+    """
     return _apply2(G.MAX, _as_value(a), _as_value(b))
 
 
-__all__ = ["Value", "maximum", "NumericalWarning"]
+def _join(gate_cls: type, where: str, values: Any, axis: int) -> Value:
+    if isinstance(values, (Value, np.ndarray)) or not isinstance(values, (list, tuple)):
+        raise TypeError(
+            f"{where}: values must be a list or tuple of Values (or numbers/arrays), got "
+            f"{type(values).__name__}; e.g. {where}([a, b, c], axis={axis})"
+        )
+    if not values:
+        raise ValueError(f"{where}: needs at least one value, got an empty {type(values).__name__}")
+    vs = []
+    for i, v in enumerate(values):
+        if type(v) is Value:
+            vs.append(v)
+        else:
+            try:
+                vs.append(Value(v))
+            except TypeError as e:
+                raise TypeError(f"{where}: values[{i}]: {e}") from None
+    gate = gate_cls(len(vs), axis)
+    datas = [v.data for v in vs]
+    gate.check(*datas)
+    with np.errstate(all="ignore"):
+        z = gate.compute(*datas)
+    if len(vs) == 1:
+        return _new(z, gate, vs[0])
+    if len(vs) == 2:
+        return _new(z, gate, vs[0], vs[1])
+    return _new(z, gate, tuple(vs), _MANY)
+
+
+def stack(values: Any, axis: int = 0) -> Value:
+    """Values of one shape stacked along a new axis (``np.stack``), with gradients.
+
+    ``stack([a, b, c])`` of three numbers is a Value of shape (3,); of three (2,) arrays, (3, 2).
+    """
+    return _join(G.StackGate, "stack", values, axis)
+
+
+def concatenate(values: Any, axis: int = 0) -> Value:
+    """Array Values joined along an existing axis (``np.concatenate``), with gradients."""
+    return _join(G.ConcatenateGate, "concatenate", values, axis)
+
+
+__all__ = ["Value", "maximum", "stack", "concatenate", "NumericalWarning"]

@@ -133,6 +133,15 @@ class Gate:
 
     def local_gradients(self) -> tuple:
         """Local gradients dz/dinput at the last forward, for scalar gates (upstream = 1)."""
+        if not hasattr(self, "inputs"):
+            raise RuntimeError(
+                f"{self.name}.local_gradients called before forward: run forward(...) first"
+            )
+        if any(isinstance(d, np.ndarray) for d in (self.output, *self.inputs)):
+            raise ShapeError(
+                f"{self.name}.local_gradients: the last forward had array input(s) or output, "
+                f"whose local gradient is a Jacobian, not a number; use backward(upstream) instead"
+            )
         grads = self.vjp(1.0, self.output, *self.inputs)
         return (grads,) if self.arity == 1 else tuple(grads)
 
@@ -151,16 +160,58 @@ def as_data(x: Any, where: str = "Value") -> Data:
     if isinstance(x, np.ndarray) and x.dtype == np.float64:
         return x
     if isinstance(x, (np.ndarray, list, tuple)):
-        arr = np.asarray(x)
+        try:
+            arr = np.asarray(x)
+        except ValueError:  # a ragged nested list: numpy's "inhomogeneous shape"
+            raise ShapeError(
+                f"{where}: expected a rectangular array of numbers, got a nested "
+                f"{type(x).__name__} whose rows have different lengths {_row_lengths(x)}"
+            ) from None
         if arr.dtype.kind in "biuf":
             return arr.astype(np.float64)
+        if arr.dtype == object and any(type(e).__name__ == "Value" for e in arr.flat):
+            raise TypeError(
+                f"{where}: expected numbers, got a {type(x).__name__} of Values; to make one "
+                f"array Value of them with gradients, use coursekit.stack(values)"
+            )
         raise TypeError(
             f"{where}: expected numbers, got an array of dtype {arr.dtype} "
             f"(only real numbers can flow through the graph)"
         )
+    if type(x).__name__ == "Value" and hasattr(x, "data"):
+        raise TypeError(
+            f"{where}: expected a number or a numpy array of numbers, got a Value; "
+            f"use the Value itself in an operation, or its number/array v.data"
+        )
     raise TypeError(
         f"{where}: expected a number or a numpy array of numbers, got {type(x).__name__} {x!r:.40}"
     )
+
+
+def _row_lengths(x: Any) -> str:
+    lengths = [len(r) if isinstance(r, (list, tuple, np.ndarray)) else "a number" for r in x]
+    return f"({', '.join(map(str, lengths[:6]))}{', ...' if len(lengths) > 6 else ''})"
+
+
+def _check_axis(where: str, axis: Any) -> int | None:
+    """``axis`` as an int (or None), or a TypeError naming it."""
+    if axis is None:
+        return None
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(
+            f"{where}: axis must be an int or None, got {type(axis).__name__} {axis!r:.40}"
+        )
+    return int(axis)
+
+
+def _check_number(where: str, name: str, x: Any) -> float:
+    """``x`` as a finite float, or a TypeError/ValueError naming the parameter."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: {name} must be a number, got {type(x).__name__} {x!r:.40}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{where}: {name} must be a finite number, got {x}")
+    return x
 
 
 # ---------------------------------------------------------------------------
@@ -250,7 +301,11 @@ class DivideGate(_Elementwise2):
 
 
 class MaxGate(_Elementwise2):
-    """z = max(x, y). Gradient *router*: all of it to the larger input (x on a tie)."""
+    """z = max(x, y). Gradient *router*: all of it to the larger input (x on a tie).
+
+    NaN propagates as in ``np.maximum``: max(nan, 1) = max(1, nan) = nan. The gradient
+    goes to the input the output came from: the NaN one (x when both are NaN).
+    """
 
     __slots__ = ()
 
@@ -260,14 +315,14 @@ class MaxGate(_Elementwise2):
     @staticmethod
     def compute(x, y):
         if type(x) is float and type(y) is float:
-            return x if x >= y else y
+            return x if x >= y or x != x else y
         return np.maximum(x, y)
 
     @staticmethod
     def vjp(dz, z, x, y):
         if type(x) is float and type(y) is float:
-            return (dz, 0.0) if x >= y else (0.0, dz)
-        x_wins = np.greater_equal(x, y)
+            return (dz, 0.0) if x >= y or x != x else (0.0, dz)
+        x_wins = np.greater_equal(x, y) | np.isnan(x)
         return dz * x_wins, dz * ~x_wins
 
 
@@ -384,6 +439,8 @@ class PowerGate(Gate):
                 f"PowerGate: the exponent must be a number, got {type(p).__name__} "
                 f"(for x ** y with a Value y, write (y * x.log()).exp())"
             )
+        if not math.isfinite(p):
+            raise ValueError(f"PowerGate: the exponent must be a finite number, got {float(p)}")
         self.p = float(p)
 
     @property
@@ -454,7 +511,9 @@ class ExpGate(Gate):
     @staticmethod
     def compute(x):
         if type(x) is float:
-            return math.exp(x) if x < 709.78 else math.inf
+            if x < 709.78:
+                return math.exp(x)
+            return math.inf if x == x else x  # NaN stays NaN, as in np.exp
         with np.errstate(over="ignore"):
             return np.exp(x)
 
@@ -488,6 +547,16 @@ class LogGate(Gate):
         return dz / x
 
 
+def _sin(x: float) -> float:
+    """math.sin, but NaN (as np.sin) rather than an error at +-inf."""
+    return math.sin(x) if x - x == 0.0 else math.nan
+
+
+def _cos(x: float) -> float:
+    """math.cos, but NaN (as np.cos) rather than an error at +-inf."""
+    return math.cos(x) if x - x == 0.0 else math.nan
+
+
 class SinGate(Gate):
     """z = sin x. dz/dx = cos x."""
 
@@ -497,11 +566,11 @@ class SinGate(Gate):
 
     @staticmethod
     def compute(x):
-        return math.sin(x) if type(x) is float else np.sin(x)
+        return _sin(x) if type(x) is float else np.sin(x)
 
     @staticmethod
     def vjp(dz, z, x):
-        return dz * (math.cos(x) if type(x) is float else np.cos(x))
+        return dz * (_cos(x) if type(x) is float else np.cos(x))
 
 
 class CosGate(Gate):
@@ -513,11 +582,11 @@ class CosGate(Gate):
 
     @staticmethod
     def compute(x):
-        return math.cos(x) if type(x) is float else np.cos(x)
+        return _cos(x) if type(x) is float else np.cos(x)
 
     @staticmethod
     def vjp(dz, z, x):
-        return -dz * (math.sin(x) if type(x) is float else np.sin(x))
+        return -dz * (_sin(x) if type(x) is float else np.sin(x))
 
 
 class ReciprocalGate(Gate):
@@ -592,7 +661,11 @@ class SigmoidGate(Gate):
 
 
 class ReLUGate(Gate):
-    """z = max(0, x). The gradient passes where x > 0 and is zero elsewhere."""
+    """z = max(0, x). The gradient passes where x > 0 and is zero elsewhere.
+
+    NaN propagates as in ``np.maximum(x, 0)``: relu(nan) = nan, and, as in :class:`MaxGate`,
+    the gradient goes to the NaN input (it passes where x is NaN).
+    """
 
     __slots__ = ()
 
@@ -602,14 +675,14 @@ class ReLUGate(Gate):
     @staticmethod
     def compute(x):
         if type(x) is float:
-            return x if x > 0.0 else 0.0
+            return 0.0 if x <= 0.0 else x
         return np.maximum(x, 0.0)
 
     @staticmethod
     def vjp(dz, z, x):
         if type(z) is float:
-            return dz if z > 0.0 else 0.0
-        return dz * (z > 0.0)
+            return 0.0 if z <= 0.0 else dz
+        return dz * ~(z <= 0.0)
 
 
 class LeakyReLUGate(Gate):
@@ -618,9 +691,10 @@ class LeakyReLUGate(Gate):
     __slots__ = ("slope",)
 
     def __init__(self, slope: float = 0.1):
+        slope = _check_number("LeakyReLUGate", "slope", slope)
         if not 0.0 <= slope < 1.0:
             raise ValueError(f"LeakyReLUGate: slope must be in [0, 1), got {slope}")
-        self.slope = float(slope)
+        self.slope = slope
 
     @property
     def symbol(self) -> str:
@@ -646,9 +720,10 @@ class ELUGate(Gate):
     __slots__ = ("alpha",)
 
     def __init__(self, alpha: float = 1.0):
+        alpha = _check_number("ELUGate", "alpha", alpha)
         if alpha <= 0:
             raise ValueError(f"ELUGate: alpha must be positive, got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = alpha
 
     @property
     def symbol(self) -> str:
@@ -681,18 +756,25 @@ class SumGate(Gate):
     pattern = "distributor"
 
     def __init__(self, axis: int | None = None):
-        self.axis = axis
+        self.axis = _check_axis(type(self).__name__, axis)
 
     @property
     def symbol(self) -> str:
         return "sum" if self.axis is None else f"sum(axis={self.axis})"
 
     def check(self, x):
-        if self.axis is not None and not -x.ndim <= self.axis < x.ndim:
-            raise ShapeError(f"SumGate: axis {self.axis} is out of range for shape {shape_of(x)}")
+        ndim = len(shape_of(x))
+        if self.axis is not None and not -ndim <= self.axis < ndim:
+            valid = f"-{ndim} to {ndim - 1}" if ndim else "only None (a number has no axes)"
+            raise ShapeError(
+                f"{self.name}: axis {self.axis} is out of range for shape {shape_of(x)}; "
+                f"valid axes: {valid}"
+            )
 
     def compute(self, x):
         if type(x) is float:
+            if self.axis is not None:
+                self.check(x)
             return x
         return float(x.sum()) if self.axis is None else x.sum(axis=self.axis)
 
@@ -721,6 +803,15 @@ class MeanGate(SumGate):
             return 1
         return x.size if self.axis is None else x.shape[self.axis]
 
+    def check(self, x):
+        super().check(x)
+        if self._count(x) == 0:
+            over = "all entries" if self.axis is None else f"axis {self.axis}"
+            raise ValueError(
+                f"MeanGate: mean over {over} of an empty array of shape {shape_of(x)}: "
+                f"there are no entries to average (check the data or the axis)"
+            )
+
     def compute(self, x):
         return super().compute(x) / self._count(x)
 
@@ -745,6 +836,206 @@ class TransposeGate(Gate):
     @staticmethod
     def vjp(dz, z, x):
         return dz if type(x) is float else dz.T
+
+
+def _index_text(index: Any) -> str:
+    """The index as one writes it between brackets: 0, :, 1:3, ..., [0 2], mask(3,)."""
+    parts = index if type(index) is tuple else (index,)
+    out = []
+    for k in parts:
+        if isinstance(k, slice):
+            text = ":".join("" if b is None else str(b) for b in (k.start, k.stop, k.step))
+            out.append(text[:-1] if k.step is None else text)
+        elif k is None:
+            out.append("None")
+        elif k is Ellipsis:
+            out.append("...")
+        elif isinstance(k, np.ndarray):
+            if k.dtype == bool:
+                out.append(f"mask{k.shape}")
+            else:
+                out.append(np.array2string(k, threshold=6, separator=",") if k.size <= 6 else f"int{k.shape}")
+        else:
+            out.append(str(k))
+    return ", ".join(out) if out else "()"
+
+
+def _check_index(index: Any) -> Any:
+    """An index as numpy takes it (lists become arrays), or a TypeError naming the bad part."""
+    parts = index if type(index) is tuple else (index,)
+    clean = []
+    for k in parts:
+        if type(k).__name__ == "Value" and hasattr(k, "data"):
+            raise TypeError(
+                "IndexGate: a Value cannot be an index (indexing is not differentiable in the "
+                "index); use an int, a slice, or an array of ints or booleans (e.g. v.data.astype(int))"
+            )
+        if isinstance(k, (list, tuple)):
+            k = np.asarray(k)
+            if k.size == 0:
+                k = k.astype(np.intp)
+        if isinstance(k, np.ndarray):
+            if k.dtype.kind not in "biu":
+                raise TypeError(
+                    f"IndexGate: an index array must hold ints or booleans, got dtype {k.dtype} "
+                    f"(convert with .astype(int))"
+                )
+        elif isinstance(k, (bool, np.bool_)):
+            raise TypeError(
+                "IndexGate: a bare True/False is not an index; use an int, a slice or a mask array"
+            )
+        elif not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))):
+            raise TypeError(
+                f"IndexGate: an index must be an int, a slice, None, ..., or an array of ints or "
+                f"booleans, got {type(k).__name__} {k!r:.40}"
+            )
+        clean.append(k)
+    return tuple(clean) if type(index) is tuple else clean[0]
+
+
+class IndexGate(Gate):
+    """z = x[index]: basic (ints, slices) and advanced (int arrays, masks) numpy indexing.
+
+    The gradient is scattered back into an array of zeros shaped like x with ``np.add.at``,
+    so an entry picked several times (repeated indices) receives the sum of its gradients.
+    """
+
+    __slots__ = ("index",)
+
+    pattern = "router"
+
+    def __init__(self, index: Any):
+        self.index = _check_index(index)
+
+    @property
+    def symbol(self) -> str:
+        return f"[{_index_text(self.index)}]"
+
+    def check(self, x):
+        if not isinstance(x, np.ndarray) or x.ndim == 0:
+            raise TypeError(
+                f"IndexGate: cannot index a number (shape ()) with [{_index_text(self.index)}]; "
+                f"only array Values can be indexed"
+            )
+        try:
+            x[self.index]
+        except IndexError as e:
+            raise IndexError(
+                f"IndexGate: index [{_index_text(self.index)}] does not fit shape {x.shape}: {e}"
+            ) from None
+
+    def compute(self, x):
+        z = x[self.index]
+        return float(z) if np.ndim(z) == 0 else np.array(z)  # a copy, not a view of x
+
+    def vjp(self, dz, z, x):
+        dx = np.zeros_like(x)
+        np.add.at(dx, self.index, dz)
+        return dx
+
+    def __repr__(self):
+        return f"IndexGate([{_index_text(self.index)}])"
+
+
+class StackGate(Gate):
+    """z = np.stack(inputs, axis): n inputs of one shape along a new axis. Each input gets
+    its slice of the upstream gradient back. ``arity`` is the number of inputs."""
+
+    __slots__ = ("axis", "arity")
+
+    pattern = "distributor"
+
+    def __init__(self, n: int, axis: int = 0):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"StackGate: needs at least one input, got n={n!r}")
+        self.arity = int(n)
+        self.axis = _check_axis("StackGate", axis)
+        if self.axis is None:
+            raise TypeError("StackGate: axis must be an int, got None")
+
+    @property
+    def symbol(self) -> str:
+        return f"stack(axis={self.axis})"
+
+    def check(self, *xs):
+        shape = shape_of(xs[0])
+        for i, x in enumerate(xs):
+            if shape_of(x) != shape:
+                raise ShapeError(
+                    f"StackGate: all inputs must have the same shape; input 0 has shape {shape}, "
+                    f"input {i} has shape {shape_of(x)} (to join along an existing axis, use concatenate)"
+                )
+        ndim = len(shape) + 1
+        if not -ndim <= self.axis < ndim:
+            raise ShapeError(
+                f"StackGate: axis {self.axis} is out of range for stacking inputs of shape {shape}; "
+                f"valid axes: -{ndim} to {ndim - 1}"
+            )
+
+    def compute(self, *xs):
+        return np.stack(xs, axis=self.axis)
+
+    def vjp(self, dz, z, *xs):
+        parts = np.moveaxis(dz, self.axis, 0)
+        grads = tuple(float(p) if type(x) is float else p.copy() for p, x in zip(parts, xs))
+        return grads[0] if self.arity == 1 else grads
+
+    def __repr__(self):
+        return f"StackGate({self.arity}, axis={self.axis})"
+
+
+class ConcatenateGate(Gate):
+    """z = np.concatenate(inputs, axis): arrays joined along an existing axis. Each input gets
+    its slab of the upstream gradient back. ``arity`` is the number of inputs."""
+
+    __slots__ = ("axis", "arity")
+
+    pattern = "distributor"
+
+    def __init__(self, n: int, axis: int = 0):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"ConcatenateGate: needs at least one input, got n={n!r}")
+        self.arity = int(n)
+        self.axis = _check_axis("ConcatenateGate", axis)
+        if self.axis is None:
+            raise TypeError("ConcatenateGate: axis must be an int, got None")
+
+    @property
+    def symbol(self) -> str:
+        return f"concatenate(axis={self.axis})"
+
+    def check(self, *xs):
+        for i, x in enumerate(xs):
+            if not isinstance(x, np.ndarray) or x.ndim == 0:
+                raise ShapeError(
+                    f"ConcatenateGate: input {i} is a number (shape ()); only arrays of one or more "
+                    f"dimensions can be concatenated (to make an array of numbers, use stack)"
+                )
+        first = xs[0].shape
+        ndim = len(first)
+        if not -ndim <= self.axis < ndim:
+            raise ShapeError(
+                f"ConcatenateGate: axis {self.axis} is out of range for inputs of shape {first}; "
+                f"valid axes: -{ndim} to {ndim - 1}"
+            )
+        axis = self.axis % ndim
+        for i, x in enumerate(xs):
+            if x.ndim != ndim or any(a != b for k, (a, b) in enumerate(zip(x.shape, first)) if k != axis):
+                raise ShapeError(
+                    f"ConcatenateGate: input 0 has shape {first}, input {i} has shape {x.shape}; "
+                    f"along axis {self.axis} shapes must agree in every dimension but that axis"
+                )
+
+    def compute(self, *xs):
+        return np.concatenate(xs, axis=self.axis)
+
+    def vjp(self, dz, z, *xs):
+        ends = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        grads = tuple(p.copy() for p in np.split(dz, ends, axis=self.axis))
+        return grads[0] if self.arity == 1 else grads
+
+    def __repr__(self):
+        return f"ConcatenateGate({self.arity}, axis={self.axis})"
 
 
 #: gates without parameters, shared by every Value that uses them
@@ -790,4 +1081,7 @@ __all__ = [
     "SumGate",
     "MeanGate",
     "TransposeGate",
+    "IndexGate",
+    "StackGate",
+    "ConcatenateGate",
 ]

@@ -15,16 +15,17 @@ follows each forward and backward pass.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .engine import Value
-from .gates import Data, Gate, ShapeError, as_data, shape_of
+from .engine import _MANY, Value, _accumulate, _by_id
+from .gates import Data, Gate, ShapeError, as_data, reduce_to_shape, shape_of
 
 
 def format_number(x: Any, digits: int = 4, max_entries: int = 4) -> str:
@@ -72,34 +73,47 @@ class Graph:
     """A computational graph over the Values that an output depends on.
 
     Attributes: ``output``; ``nodes`` (topological order, inputs first); ``inputs``
-    (name -> input Value); ``steps`` (the last backward pass, gate by gate).
+    (name -> input Value); ``names`` (Value -> name); ``gates`` (Value -> its own gate
+    object); ``steps`` (the last backward pass, gate by gate).
+
+    Big graphs are cheap: a node's name, its gate object and its backward step are made
+    when first asked for, so building a Graph over a million-node Value graph and running
+    its backward pass costs about as much as ``Value.backward`` does.
     """
 
     def __init__(self, output: Value):
         if not isinstance(output, Value):
-            raise TypeError(f"Graph needs an output Value, got {type(output).__name__}")
+            raise TypeError(
+                f"Graph needs an output Value (e.g. Graph(f) for f = (x + y) * z, or "
+                f"Graph.trace(fn, x=...)), got {type(output).__name__} {output!r:.40}"
+            )
         self.output = output
         self.nodes: list[Value] = output.graph_nodes()
         self.inputs: dict[str, Value] = {}
-        self.names: dict[Value, str] = {}
-        self.gates: dict[Value, Gate] = {}
-        unnamed = interior = 0
-        for v in self.nodes:
-            if v.gate is None:
-                name = v.label
-                if not name:
-                    name, unnamed = f"c{unnamed}", unnamed + 1
-                if name in self.inputs:
-                    raise ValueError(
-                        f"two inputs of the graph are labelled {name!r}; give each input a unique label"
-                    )
-                self.inputs[name] = v
-            else:
-                interior += 1
-                name = v.label or f"n{interior}"
-                self.gates[v] = copy.copy(v.gate)
-            self.names[v] = name
-        self.steps: list[BackwardStep] = []
+        input_names: dict[Value, str] = {}
+        unnamed = 0
+        for v in [v for v in self.nodes if v._gate is None]:
+            name = v.label
+            if not name:
+                name, unnamed = f"c{unnamed}", unnamed + 1
+            if name in self.inputs:
+                raise ValueError(
+                    f"two inputs of the graph are labelled {name!r}; give each input a unique label"
+                )
+            self.inputs[name] = v
+            input_names[v] = name
+        self.names: _Names = _Names(self, input_names)
+        self.gates: _Gates = _Gates(self)
+        self.steps: Sequence[BackwardStep] = _Steps(self, [], [])
+
+    def _position(self, v: Any) -> int:
+        """The index of node ``v`` in ``nodes`` (nodes are sorted by creation), or KeyError."""
+        nodes = self.nodes
+        if type(v) is Value:
+            i = bisect.bisect_left(nodes, v._id, key=_by_id)
+            if i < len(nodes) and nodes[i] is v:
+                return i
+        raise KeyError(f"{v!r:.60} is not a node of this graph")
 
     @classmethod
     def trace(cls, fn: Callable[..., Value], **inputs: Any) -> Graph:
@@ -107,19 +121,28 @@ class Graph:
 
         Inputs not given take the parameter's default value.
         """
+        if not callable(fn):
+            raise TypeError(f"Graph.trace: fn must be a function of named inputs, got {type(fn).__name__}")
         values = {}
         for name, p in inspect.signature(fn).parameters.items():
+            if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                raise TypeError(
+                    f"Graph.trace: {_fn_name(fn)} takes *{name}; give it one named parameter per input"
+                )
             if name in inputs:
                 data = inputs.pop(name)
             elif p.default is not inspect.Parameter.empty:
                 data = p.default
             else:
                 raise TypeError(f"Graph.trace: give a value for the input {name!r} of {_fn_name(fn)}")
-            values[name] = Value(data, label=name)
+            try:
+                values[name] = Value(data, label=name)
+            except TypeError as e:
+                raise TypeError(f"Graph.trace: input {name!r}: {e}") from None
         if inputs:
             raise TypeError(
                 f"Graph.trace: {_fn_name(fn)} has no input(s) {', '.join(map(repr, inputs))}; "
-                f"its inputs are {', '.join(values)}"
+                f"its inputs are {', '.join(values) or '(none)'}"
             )
         out = fn(**values)
         if not isinstance(out, Value):
@@ -136,24 +159,28 @@ class Graph:
     # --- passes -----------------------------------------------------------------
     def forward(self, **inputs: Any) -> Data:
         """Set the named inputs (others keep their values) and recompute every node."""
-        for name, data in inputs.items():
+        for name in inputs:
             if name not in self.inputs:
-                raise KeyError(f"unknown input {name!r}; this graph's inputs are {', '.join(self.inputs)}")
-            self.inputs[name].data = as_data(data, f"Graph.forward({name}=...)")
+                raise KeyError(
+                    f"unknown input {name!r}; this graph's inputs are {', '.join(self.inputs)}"
+                )
+        new = {name: as_data(data, f"Graph.forward({name}=...)") for name, data in inputs.items()}
+        self.steps.freeze()  # the last backward pass's records keep the values they saw
+        for name, data in new.items():
+            self.inputs[name].data = data
+        gate_of = self.gates.own
         for v in self.nodes:
-            gate = self.gates.get(v)
-            if gate is not None:
-                v.data = gate.forward(*(p.data for p in v.parents))
+            if v._gate is not None:
+                v.data = gate_of(v).forward(*[p.data for p in v.parents])
         return self.output.data
 
     def backward(self, upstream: Any = None) -> dict[str, Data]:
-        """Run every gate's backward in reverse order; return d(output)/d(input) by name.
+        """Apply every gate's backward in reverse order; return d(output)/d(input) by name.
 
         Sets ``.grad`` of every node to this pass's gradient (no accumulation) and
-        records ``steps``. The gates must have run ``forward`` first (done on demand).
+        records ``steps``. Each gate's vector-Jacobian product is applied to the values the
+        graph's nodes hold (those its gate object's ``forward`` kept).
         """
-        if any(not hasattr(g, "output") for g in self.gates.values()):
-            self.forward()
         out = self.output
         if upstream is None:
             if isinstance(out.data, np.ndarray):
@@ -168,36 +195,45 @@ class Graph:
                 f"Graph.backward: upstream gradient has shape {shape_of(upstream)}, "
                 f"the output has shape {shape_of(out.data)}"
             )
-        grads: dict[Value, Data] = {out: upstream}
-        self.steps = []
-        for v in reversed(self.nodes):
-            gate = self.gates.get(v)
-            g = grads.get(v)
-            if g is None:
-                g = 0.0 if not isinstance(v.data, np.ndarray) else np.zeros_like(v.data)
-            v.grad = g
-            if gate is None:
+        if type(out.data) is float:
+            upstream = float(upstream)
+        nodes = self.nodes
+        for v in nodes:  # this pass's gradients only: every node starts from zero
+            v.grad = 0.0 if type(v.data) is float else np.zeros_like(v.data)
+        out.grad = upstream if type(upstream) is float else np.array(upstream)
+        step_nodes: list[Value] = []
+        ups: list[Data] = []
+        keep_node, keep_up = step_nodes.append, ups.append
+        for v in reversed(nodes):
+            a = v._x
+            if a is None:
                 continue
-            down = gate.backward(g)
-            down = (down,) if gate.arity == 1 else down
-            parents = v.parents
-            local = None
-            if all(not isinstance(d, np.ndarray) for d in (g, *gate.inputs)):
-                local = gate.local_gradients()
-            for p, d in zip(parents, down):
-                grads[p] = d if p not in grads else grads[p] + d
-            self.steps.append(
-                BackwardStep(
-                    v,
-                    self.names[v],
-                    self.names[out],
-                    gate,
-                    tuple(self.names[p] for p in parents),
-                    g,
-                    local,
-                    tuple(down),
-                )
-            )
+            g = v.grad
+            keep_node(v)
+            keep_up(g)
+            if type(g) is float and g == 0.0:
+                continue  # nothing flows back through this node
+            b = v._y
+            if b is None:
+                ga = v._gate.vjp(g, v.data, a.data)
+                if type(ga) is float and type(a.grad) is float:
+                    a.grad += ga
+                else:
+                    _accumulate(a, ga)
+            elif b is _MANY:
+                for p, gp in zip(a, v._gate.vjp(g, v.data, *[p.data for p in a])):
+                    _accumulate(p, gp)
+            else:
+                ga, gb = v._gate.vjp(g, v.data, a.data, b.data)
+                if type(ga) is float and type(a.grad) is float:
+                    a.grad += ga
+                else:
+                    _accumulate(a, ga)
+                if type(gb) is float and type(b.grad) is float:
+                    b.grad += gb
+                else:
+                    _accumulate(b, gb)
+        self.steps = _Steps(self, step_nodes, ups)
         return {name: v.grad for name, v in self.inputs.items()}
 
     # --- reading the graph --------------------------------------------------------
@@ -251,6 +287,121 @@ class Graph:
             lines.append(f"  {ids[p]} -> {ids[v]}_op;")
         lines.append("}")
         return "\n".join(lines)
+
+
+class _Names(Mapping):
+    """Value -> name: inputs by label (or c0, c1, ...), gate nodes by label or n1, n2, ...
+    in topological order. Made on demand, so a big graph keeps no million strings."""
+
+    def __init__(self, graph: Graph, input_names: dict[Value, str]):
+        self._graph = graph
+        self._inputs = input_names
+        self._interior: np.ndarray | None = None  # gate nodes up to each position
+
+    def __getitem__(self, v: Any) -> str:
+        name = self._inputs.get(v) if type(v) is Value else None
+        if name is not None:
+            return name
+        i = self._graph._position(v)
+        if v.label:
+            return v.label
+        if self._interior is None:
+            nodes = self._graph.nodes
+            is_gate = np.fromiter((u._gate is not None for u in nodes), dtype=bool, count=len(nodes))
+            self._interior = np.cumsum(is_gate)
+        return f"n{self._interior[i]}"
+
+    def __iter__(self) -> Iterator[Value]:
+        return iter(self._graph.nodes)
+
+    def __len__(self) -> int:
+        return len(self._graph.nodes)
+
+
+class _Gates(Mapping):
+    """Value -> the node's own gate object (a copy of the Value's gate), for the gate nodes.
+
+    A gate is made when first asked for, holding the node's current inputs and output, as
+    if its ``forward`` had just run; :meth:`Graph.forward` runs every gate's ``forward``."""
+
+    def __init__(self, graph: Graph):
+        self._graph = graph
+        self._own: dict[Value, Gate] = {}
+        self._count = len(graph.nodes) - len(graph.inputs)
+
+    def own(self, v: Value) -> Gate:
+        gate = self._own.get(v)
+        if gate is None:
+            gate = copy.copy(v._gate)
+            gate.inputs = tuple(p.data for p in v.parents)
+            gate.output = v.data
+            self._own[v] = gate
+        return gate
+
+    def __getitem__(self, v: Any) -> Gate:
+        gate = self._own.get(v) if type(v) is Value else None
+        if gate is not None:
+            return gate
+        self._graph._position(v)
+        if v._gate is None:
+            raise KeyError(f"{v!r:.60} is an input of the graph: it has no gate")
+        return self.own(v)
+
+    def __iter__(self) -> Iterator[Value]:
+        return (v for v in self._graph.nodes if v._gate is not None)
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class _Steps(Sequence):
+    """The records of a backward pass, from the output back: made when first read."""
+
+    def __init__(self, graph: Graph, nodes: list[Value], upstreams: list[Data]):
+        self._graph = graph
+        self._nodes = nodes
+        self._upstreams = upstreams
+        self._made: dict[int, BackwardStep] = {}
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self._nodes)))]
+        n = len(self._nodes)
+        if not -n <= k < n:
+            raise IndexError(f"step {k} out of range: the last backward pass has {n} steps")
+        k %= n
+        step = self._made.get(k)
+        if step is None:
+            step = self._made[k] = self._make(k)
+        return step
+
+    def freeze(self) -> None:
+        """Make every record now (before a forward pass changes the values they read)."""
+        for k in range(len(self._nodes)):
+            self[k]
+
+    def _make(self, k: int) -> BackwardStep:
+        graph, v, g = self._graph, self._nodes[k], self._upstreams[k]
+        parents = v.parents
+        inputs = [p.data for p in parents]
+        gate = graph.gates.own(v)
+        vjp = v._gate.vjp(g, v.data, *inputs)
+        down = (vjp,) if len(parents) == 1 else tuple(vjp)
+        down = tuple(reduce_to_shape(d, x) for d, x in zip(down, inputs))
+        local = None
+        if all(not isinstance(d, np.ndarray) for d in (g, v.data, *inputs)):
+            loc = v._gate.vjp(1.0, v.data, *inputs)
+            local = (loc,) if len(parents) == 1 else tuple(loc)
+        names = graph.names
+        return BackwardStep(
+            v, names[v], names[graph.output], gate, tuple(names[p] for p in parents), g, local, down
+        )
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} backward steps>"
 
 
 def _dot_escape(text: str) -> str:
