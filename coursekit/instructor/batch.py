@@ -26,6 +26,7 @@ import stat
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,19 @@ class Outcome:
         return dict(self.__dict__)
 
 
+@cache
+def _seen_cases(name: str) -> tuple[tuple[tuple, Any], ...]:
+    """The public cases every student checks against, with their expected results (computed once)."""
+    ex = EXERCISES[name]
+    return tuple((a, ex.run(ex.reference, copy.deepcopy(a))) for a in ex.public(np.random.default_rng(0)))
+
+
+@cache
+def _stable_cases(name: str) -> tuple[tuple[tuple, Any], ...]:
+    ex = EXERCISES[name]
+    return tuple((a, ex.run(ex.reference, copy.deepcopy(a))) for a in ex.stable)
+
+
 def _lesson_cases(lesson: Lesson, secret: bytes, limits: Limits, student: str) -> dict[str, ExerciseCases]:
     """Every exercise's cases and expected results for one student, computed here (never in the sandbox).
 
@@ -122,8 +136,9 @@ def _lesson_cases(lesson: Lesson, secret: bytes, limits: Limits, student: str) -
             counters[group] += 1
             return Case(args, ex.run(ex.reference, copy.deepcopy(args)), strict, group, counters[group] - 1)
 
-        seen = [case(a, "seen") for a in ex.public(np.random.default_rng(0))]
-        stable = [case(a, "seen", strict=True) for a in ex.stable]
+        seen = [Case(a, e, False, "seen", i) for i, (a, e) in enumerate(_seen_cases(name))]
+        stable = [Case(a, e, True, "seen", len(seen) + i) for i, (a, e) in enumerate(_stable_cases(name))]
+        counters["seen"] = len(seen) + len(stable)
         twins = [case(a, "secret") for a in ex.public(case_rng(secret, f"{name}:public:{student}"))]
         hidden = [case(a, "secret") for a in ex.hidden(case_rng(secret, f"{name}:{student}"))]
         kinds = {"public": seen + twins + stable, "hidden": hidden + stable}

@@ -106,15 +106,22 @@ class _MemoryModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(compile(source, f"{MEMORY_PACKAGE}/{rel}", "exec"), module.__dict__)
 
 
-def _install_coursekit(sources: dict[str, list]) -> None:
-    """Import every module of coursekit from ``sources``, then forget the sources."""
+CORE_MODULES = ("engine", "gates", "graph", "gradcheck", "jacobian", "nn", "data", "exercise_calls", "grading")
+
+
+def _install_coursekit(sources: dict[str, list], cells: list[dict]) -> None:
+    """Import coursekit's core and what the setup cells import from ``sources``, then forget them.
+
+    Nothing else of coursekit can be imported afterwards (an answer can use only what is here).
+    """
     for name in [m for m in sys.modules if m == "coursekit" or m.startswith("coursekit.")]:
         del sys.modules[name]  # e.g. plain imported coursekit from disk without the sandbox
     finder = _MemoryModules(sources)
     sys.meta_path.insert(0, finder)
     try:
-        for name in sorted(sources):
-            importlib.import_module(name)
+        for name in CORE_MODULES:
+            importlib.import_module(f"coursekit.{name}")
+        _preimport(cells)
     finally:
         sys.meta_path.remove(finder)
         sources.clear()
@@ -463,8 +470,7 @@ def main(in_fd: int, results_fd: int) -> None:
     sources, job = message.pop("sources"), message.pop("job")
     del message
     _make_dumpable_false()
-    _install_coursekit(sources)
-    _preimport(job["cells"])
+    _install_coursekit(sources, job["cells"])
     entries = {}
     for exercise in job["exercises"]:
         parts = {}
