@@ -13,6 +13,21 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._checks import describe, real_number, whole_number
+
+
+def _seed(seed, who: str):
+    if isinstance(seed, (bool, float, str)) or (isinstance(seed, (int, np.integer)) and seed < 0):
+        raise TypeError(
+            f"{who}: seed must be a non-negative whole number or None, got {describe(seed)}; pass e.g. seed=0"
+        )
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{who}: seed must be a non-negative whole number or None, got {describe(seed)}; pass e.g. seed=0"
+        ) from None
+
 
 def heart_curve(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """The heart: x = 0, 1/n, ..., (n-1)/n and y(x) on a heart-shaped closed curve in [0, 1]^2.
@@ -21,8 +36,7 @@ def heart_curve(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
 
     Returns X of shape (n, 1) and Y of shape (n, 2).
     """
-    if n < 1:
-        raise ValueError(f"heart_curve: n must be at least 1, got {n}")
+    n = whole_number(n, "n", "heart_curve", example=100)
     x = np.arange(0, 1, 1 / n)[:n]
     t = 2 * np.pi * x
     y = np.stack(
@@ -34,7 +48,10 @@ def heart_curve(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
 
 def spiral(n_per_class: int = 100, classes: int = 3, noise: float = 0.2, seed: int = 0):
     """CS231n's spiral: ``classes`` arms of ``n_per_class`` points. X (N, 2), y (N,) ints."""
-    rng = np.random.default_rng(seed)
+    n_per_class = whole_number(n_per_class, "n_per_class", "spiral", example=100)
+    classes = whole_number(classes, "classes", "spiral", example=3)
+    noise = real_number(noise, "noise", "spiral", minimum=0.0, example=0.2)
+    rng = _seed(seed, "spiral")
     X, y = [], []
     for k in range(classes):
         r = np.linspace(0.0, 1.0, n_per_class)
@@ -46,7 +63,9 @@ def spiral(n_per_class: int = 100, classes: int = 3, noise: float = 0.2, seed: i
 
 def moons(n: int = 200, noise: float = 0.1, seed: int = 0):
     """Two interleaving half circles (as sklearn's make_moons). X (n, 2), y (n,) in {0, 1}."""
-    rng = np.random.default_rng(seed)
+    n = whole_number(n, "n", "moons", minimum=2, example=200)
+    noise = real_number(noise, "noise", "moons", minimum=0.0, example=0.1)
+    rng = _seed(seed, "moons")
     n_out = n // 2
     n_in = n - n_out
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
@@ -57,9 +76,14 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0):
 
 def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0):
     """A small circle inside a big one (as sklearn's make_circles). X (n, 2), y (n,) in {0, 1}."""
+    n = whole_number(n, "n", "circles", minimum=2, example=200)
+    noise = real_number(noise, "noise", "circles", minimum=0.0, example=0.05)
+    factor = real_number(factor, "factor", "circles", example=0.5)
     if not 0 < factor < 1:
-        raise ValueError(f"circles: factor must be between 0 and 1, got {factor}")
-    rng = np.random.default_rng(seed)
+        raise ValueError(
+            f"circles: factor must be between 0 and 1 (exclusive), got {factor!r}; pass e.g. factor=0.5"
+        )
+    rng = _seed(seed, "circles")
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
@@ -71,7 +95,9 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 
 
 def xor(n: int = 200, noise: float = 0.1, seed: int = 0):
     """Points in [-1, 1]^2 labelled 1 where x1 and x2 have the same sign. X (n, 2), y (n,)."""
-    rng = np.random.default_rng(seed)
+    n = whole_number(n, "n", "xor", example=200)
+    noise = real_number(noise, "noise", "xor", minimum=0.0, example=0.1)
+    rng = _seed(seed, "xor")
     X = rng.uniform(-1, 1, (n, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(int)
     return X + rng.normal(0, noise, X.shape), y
@@ -79,7 +105,9 @@ def xor(n: int = 200, noise: float = 0.1, seed: int = 0):
 
 def gauss(n: int = 200, spread: float = 0.35, seed: int = 0):
     """Two Gaussian clouds centred at (-0.5, -0.5) and (0.5, 0.5). X (n, 2), y (n,) in {0, 1}."""
-    rng = np.random.default_rng(seed)
+    n = whole_number(n, "n", "gauss", minimum=2, example=200)
+    spread = real_number(spread, "spread", "gauss", minimum=0.0, example=0.35)
+    rng = _seed(seed, "gauss")
     n0 = n // 2
     y = np.r_[np.zeros(n0, int), np.ones(n - n0, int)]
     centres = np.where(y[:, None] == 0, -0.5, 0.5)
@@ -99,7 +127,11 @@ def two_layer_problem(
     N: int = 64, D_in: int = 1000, H: int = 100, D_out: int = 10, seed: int = 0
 ) -> TwoLayerProblem:
     """Standard-normal x (N, D_in), y (N, D_out), w1 (D_in, H), w2 (H, D_out)."""
-    rng = np.random.default_rng(seed)
+    N = whole_number(N, "N", "two_layer_problem", example=64)
+    D_in = whole_number(D_in, "D_in", "two_layer_problem", example=1000)
+    H = whole_number(H, "H", "two_layer_problem", example=100)
+    D_out = whole_number(D_out, "D_out", "two_layer_problem", example=10)
+    rng = _seed(seed, "two_layer_problem")
     return TwoLayerProblem(
         rng.standard_normal((N, D_in)),
         rng.standard_normal((N, D_out)),
@@ -120,6 +152,8 @@ CLASSIFICATION: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 
 def load(name: str, **kwargs):
     """A dataset by name: 'heart' or one of :data:`CLASSIFICATION`."""
+    if not isinstance(name, str):
+        raise TypeError(f"load: name must be a dataset name such as 'spiral', got {describe(name)}")
     if name == "heart":
         return heart_curve(**kwargs)
     if name not in CLASSIFICATION:
@@ -128,13 +162,36 @@ def load(name: str, **kwargs):
 
 
 def one_hot(labels: np.ndarray, classes: int | None = None) -> np.ndarray:
-    """Integer labels (N,) as rows of a (N, classes) matrix with a single 1."""
+    """Integer labels (N,) as rows of a (N, classes) matrix with a single 1.
+
+    Labels run from 0 to classes - 1 (default: the largest label + 1); others are an error.
+    """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        hint = ""
+        if labels.dtype.kind == "f" and labels.ndim == 1:
+            hint = "; convert whole-number floats with labels.astype(int)"
+        elif labels.ndim == 2:
+            hint = "; for a column of labels use labels.ravel()"
         raise ValueError(
-            f"one_hot: expected a 1-D array of integer labels, got {labels.dtype} {labels.shape}"
+            f"one_hot: expected a 1-D array of integer labels, got {labels.dtype} {labels.shape}{hint}"
+        )
+    if classes is not None:
+        classes = whole_number(classes, "classes", "one_hot", example=3)
+    elif labels.size == 0:
+        raise ValueError("one_hot: no labels and no classes: pass classes=K to get an empty (0, K) matrix")
+    if labels.size and labels.min() < 0:
+        raise ValueError(
+            f"one_hot: labels must be 0 or more, got {labels.min()} at position {int(np.argmin(labels))}; "
+            "class labels count from 0"
         )
     classes = int(labels.max()) + 1 if classes is None else classes
+    if labels.size and labels.max() >= classes:
+        raise ValueError(
+            f"one_hot: label {labels.max()} at position {int(np.argmax(labels))} is too large for "
+            f"classes={classes} (labels 0..{classes - 1}); "
+            f"pass classes={int(labels.max()) + 1} or fix the label"
+        )
     out = np.zeros((labels.size, classes))
     out[np.arange(labels.size), labels] = 1.0
     return out

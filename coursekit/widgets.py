@@ -34,6 +34,8 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 
 from . import data as datasets
 from . import nn
+from ._blas import single_blas_thread
+from ._checks import check_callable, describe, is_real, real_number
 from .engine import Value
 from .graph import Graph, format_number
 from .jacobian import jacobian, jacobian_size
@@ -63,10 +65,15 @@ class Explorer(W.VBox):
         self.last_update_seconds = 0.0
 
     def _safe(self, fn: Callable[[], None]) -> None:
-        """Run an update; show any error in the widget instead of losing it."""
+        """Run an update; show any error in the widget instead of losing it.
+
+        BLAS runs on one thread meanwhile: the explorers' matrices are small, and on a shared
+        machine OpenBLAS's threads slow them down.
+        """
         start = time.perf_counter()
         try:
-            fn()
+            with single_blas_thread():
+                fn()
         except Exception as exc:  # noqa: BLE001 - shown to the student, not swallowed
             self.show_error(f"<b>{type(exc).__name__}</b>: {html.escape(str(exc))}")
         else:
@@ -80,6 +87,17 @@ class Explorer(W.VBox):
 
     def _on_change(self, fn: Callable[[], None]) -> Callable[[Any], None]:
         return lambda change: self._safe(fn)
+
+
+def _in_range(value: Any, name: str, who: str, lo: float, hi: float, example: float) -> float:
+    """A number in [lo, hi] (a slider's range), or a ValueError that names the range."""
+    v = real_number(value, name, who, example=example)
+    if not lo <= v <= hi:
+        raise ValueError(
+            f"{who}: {name} must be between {lo:g} and {hi:g} (the slider's range), got {value!r}; "
+            f"pass e.g. {name}={example:g}"
+        )
+    return v
 
 
 def _slider(name: str, value: float, lo: float = -5.0, hi: float = 5.0, step: float = 0.1) -> W.FloatSlider:
@@ -131,6 +149,26 @@ class GraphExplorer(Explorer):
 
     def __init__(self, fn: Callable[..., Value] | None = None, **inputs: Any):
         super().__init__()
+        if fn is not None:
+            check_callable(fn, "fn", "GraphExplorer")
+        elif inputs:
+            raise TypeError(
+                f"GraphExplorer: inputs {', '.join(inputs)} given without a function; pass the function "
+                "first, e.g. GraphExplorer(lambda x, y: x * y, x=1.0, y=2.0)"
+            )
+        for name, value in inputs.items():
+            if not is_real(value):
+                what = describe(value)
+                raise TypeError(
+                    f"GraphExplorer: input {name} must be a single number (the start of its slider), got "
+                    f"{what}"
+                    + (
+                        "; explore one entry at a time, or use JacobianExplorer for vectors"
+                        if isinstance(value, (np.ndarray, list, tuple))
+                        else ""
+                    )
+                )
+            real_number(value, f"input {name}", "GraphExplorer", example=1.0)
         self.fn = fn
         self.example = W.Dropdown(options=list(EXAMPLES), description="example", style=SLIDER_STYLE)
         self.example.observe(self._on_change(self._build), "value")
@@ -149,7 +187,8 @@ class GraphExplorer(Explorer):
         self.fig = widget_figure(7.0, 3.0)
         self.background = CachedBackground(self.fig, [])
         self._inputs = inputs
-        self._safe(self._build)
+        with single_blas_thread():  # errors here (e.g. from tracing fn) go to the caller
+            self._build()
         controls = [self.sliders_box] if fn is not None else [self.example, self.sliders_box]
         steps = W.HBox([self.back_button, self.next_button, self.play, self.reset_button, self.step])
         self.children = [*controls, steps, self.fig.canvas, self.explanation, self.message]
@@ -157,7 +196,15 @@ class GraphExplorer(Explorer):
     # building and updating
     def _build(self) -> None:
         fn = self.fn or EXAMPLES[self.example.value]
-        self.graph = Graph.trace(fn, **(self._inputs if self.fn is not None else {}))
+        graph = Graph.trace(fn, **(self._inputs if self.fn is not None else {}))
+        for name, v in graph.inputs.items():
+            if np.ndim(v.data) != 0:
+                raise TypeError(
+                    f"GraphExplorer: input {name} must be a single number (the start of its slider), got "
+                    f"an array of shape {np.shape(v.data)}; explore one entry at a time, or use "
+                    "JacobianExplorer for vectors"
+                )
+        self.graph = graph
         self.sliders = {}
         for name, v in self.graph.inputs.items():
             s = _slider(name, v.data)
@@ -228,8 +275,11 @@ class GatePlayground(Explorer):
 
     def __init__(self, gate: str = "multiply", x: float = 3.0, y: float = -1.0, upstream: float = 2.0):
         super().__init__()
-        if gate not in self.PATTERNS:
+        if not isinstance(gate, str) or gate not in self.PATTERNS:
             raise ValueError(f"unknown gate {gate!r}; choose one of: {', '.join(self.PATTERNS)}")
+        x = real_number(x, "x", "GatePlayground", example=3.0)
+        y = real_number(y, "y", "GatePlayground", example=-1.0)
+        upstream = real_number(upstream, "upstream", "GatePlayground", example=2.0)
         self.gate = W.ToggleButtons(options=list(self.PATTERNS), value=gate, style={"button_width": "125px"})
         self.x, self.y = _slider("x", x), _slider("y", y)
         self.upstream = _slider("upstream", upstream)
@@ -379,6 +429,16 @@ class ChainRuleExplorer(Explorer):
 
     def __init__(self, mode: int = 0, t: float = 1.5):
         super().__init__()
+        if isinstance(mode, str) and mode in self.MODES:
+            mode = self.MODES.index(mode)
+        if not is_real(mode) or mode not in (0, 1):
+            raise ValueError(
+                f"ChainRuleExplorer: mode must be 0 ({self.MODES[0]}) or 1 ({self.MODES[1]}), "
+                f"got {describe(mode)}"
+            )
+        mode = int(mode)
+        # z = 1/t in the total-derivative example: t stays in the slider's range, away from 0
+        t = _in_range(t, "t", "ChainRuleExplorer", 0.2, 3.0, 1.5)
         self.mode = W.Dropdown(
             options=list(self.MODES), index=mode, description="example", style=SLIDER_STYLE
         )
@@ -488,8 +548,15 @@ class JacobianExplorer(Explorer):
 
     def __init__(self, op: str = "sigmoid (elementwise)", n: int = 8, seed: int = 0):
         super().__init__()
-        if op not in self.OPS:
+        if not isinstance(op, str) or op not in self.OPS:
             raise ValueError(f"unknown operation {op!r}; choose one of: {', '.join(self.OPS)}")
+        if not is_real(n) or not math.isfinite(n) or n != int(n) or not 2 <= n <= 48:
+            raise (ValueError if is_real(n) else TypeError)(
+                "JacobianExplorer: n must be a whole number between 2 and 48 (the slider's range), "
+                f"got {describe(n)}; pass e.g. n=8"
+            )
+        n = int(n)
+        nn._rng(seed, "JacobianExplorer")  # a valid seed, or an error naming it
         self.op = W.Dropdown(options=list(self.OPS), value=op, description="operation", style=SLIDER_STYLE)
         self.n = W.IntSlider(value=n, min=2, max=48, description="size n", continuous_update=False)
         self.seed = seed
@@ -578,8 +645,9 @@ class ActivationExplorer(Explorer):
 
     def __init__(self, activation: str = "sigmoid", x: float = 1.0):
         super().__init__()
-        if activation not in self.NAMES:
+        if not isinstance(activation, str) or activation not in self.NAMES:
             raise ValueError(f"unknown activation {activation!r}; choose one of: {', '.join(self.NAMES)}")
+        x = _in_range(x, "x", "ActivationExplorer", -5.0, 5.0, 1.0)
         self.activation = W.ToggleButtons(
             options=list(self.NAMES), value=activation, style={"button_width": "95px"}
         )
@@ -682,24 +750,57 @@ class ActivationExplorer(Explorer):
 # ---------------------------------------------------------------------------
 
 
-def _parse_sizes(text: str) -> list[int]:
+def _parse_sizes(text: str, at_least: int = 2, what: str = "layer sizes") -> list[int]:
+    """'3, 4, 2' -> [3, 4, 2]: at least ``at_least`` positive whole numbers."""
+    example = "3, 4, 2" if at_least > 1 else "6, 7"
     try:
         sizes = [int(s) for s in text.replace(",", " ").split()]
     except ValueError:
-        raise ValueError(f"layer sizes must be whole numbers separated by commas, got {text!r}") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"give at least two positive layer sizes, e.g. 3, 4, 2 (got {text!r})")
+        raise ValueError(
+            f"{what} must be whole numbers separated by commas, e.g. {example}; got {text!r}"
+        ) from None
+    if len(sizes) < at_least or (sizes and min(sizes) < 1):
+        count = "two" if at_least == 2 else "one"
+        raise ValueError(f"give at least {count} positive {what}, e.g. {example} (got {text!r})")
     return sizes
 
 
 class NetworkDiagram(Explorer):
     """An MLP drawn from its layer sizes with its counts; weights coloured when given a model."""
 
-    def __init__(self, sizes: Any = (3, 4, 4, 1), model: nn.MLP | None = None):
+    def __init__(self, sizes: Any = None, model: nn.MLP | None = None):
         super().__init__()
+        if model is not None and not isinstance(model, nn.MLP):
+            raise TypeError(
+                "NetworkDiagram: model must be an nn.MLP (it is drawn from its sizes), "
+                f"got {describe(model)}; "
+                "pass e.g. NetworkDiagram(model=nn.MLP([3, 4, 1]))"
+            )
+        if isinstance(sizes, str):
+            text = sizes
+        elif sizes is None:
+            text = ", ".join(map(str, model.sizes if model is not None else (3, 4, 4, 1)))
+        else:
+            if not hasattr(sizes, "__iter__"):
+                raise TypeError(
+                    "NetworkDiagram: sizes must be a list of layer sizes such as (3, 4, 1), "
+                    f"got {describe(sizes)}"
+                )
+            sizes = list(sizes)
+            for i, v in enumerate(sizes):
+                if not is_real(v) or v != int(v) or v < 1:
+                    raise ValueError(
+                        f"NetworkDiagram: layer sizes must be positive whole numbers, but sizes[{i}] is "
+                        f"{describe(v)} in {sizes}; pass e.g. (3, 4, 1)"
+                    )
+            text = ", ".join(str(int(v)) for v in sizes)
+        parsed = _parse_sizes(text)  # raises here, for the caller, rather than inside the widget
+        if model is not None and sizes is not None and parsed != model.sizes:
+            raise ValueError(
+                f"NetworkDiagram: sizes {parsed} differ from the model's {model.sizes}; pass one or the other"
+            )
         self.model = model
-        sizes = model.sizes if model is not None else list(sizes)
-        self.sizes = W.Text(value=", ".join(map(str, sizes)), description="layer sizes", style=SLIDER_STYLE)
+        self.sizes = W.Text(value=text, description="layer sizes", style=SLIDER_STYLE)
         self.sizes.observe(self._on_change(self._update), "value")
         self.fig = widget_figure(6.0, 3.4)
         self.ax = self.fig.add_axes((0, 0, 1, 1))
@@ -742,8 +843,22 @@ class TrainingDashboard(Explorer):
         self, dataset: str = "heart", hidden: str = "6, 7", activation: str = "sigmoid", lr: float = 7.0
     ):
         super().__init__()
-        if dataset not in self.DATASETS:
+        if not isinstance(dataset, str) or dataset not in self.DATASETS:
             raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(self.DATASETS)}")
+        if not isinstance(activation, str) or activation not in nn.ACTIVATIONS:
+            raise ValueError(
+                f"TrainingDashboard: unknown activation {activation!r}; "
+                f"choose one of: {', '.join(nn.ACTIVATIONS)}"
+            )
+        if not isinstance(hidden, str):
+            if isinstance(hidden, (list, tuple)) and all(is_real(h) for h in hidden):
+                hidden = ", ".join(str(h) for h in hidden)
+            else:
+                raise TypeError(
+                    f"TrainingDashboard: hidden must be text such as '6, 7', got {describe(hidden)}"
+                )
+        _parse_sizes(hidden, at_least=1, what="hidden sizes")  # raises here, not inside the widget
+        lr = _in_range(lr, "lr", "TrainingDashboard", 10**-3, 10**1.5, 0.5)
         self.dataset = W.Dropdown(options=list(self.DATASETS), value=dataset, description="data")
         self.hidden = W.Text(value=hidden, description="hidden sizes", style=SLIDER_STYLE)
         self.activation = W.Dropdown(options=list(nn.ACTIVATIONS), value=activation, description="activation")
@@ -794,7 +909,7 @@ class TrainingDashboard(Explorer):
         """New weights, empty history, fresh plots."""
         self.pause()
         name = self.dataset.value
-        hidden = _parse_sizes("1, " + self.hidden.value + ", 1")[1:-1]
+        hidden = _parse_sizes(self.hidden.value, at_least=1, what="hidden sizes")
         if name == "heart":
             self.X, self.Y = datasets.heart_curve()
             sizes, out, loss = [1, *hidden, 2], "sigmoid", "mse"

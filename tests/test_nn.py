@@ -267,18 +267,28 @@ def test_unknown_names_list_the_valid_ones():
         nn.Linear(2, 2, init="glorot")
 
 
-def test_notebook_progress_bar_shows_step_and_loss():
-    bar = nn._NotebookProgress(100)
+def test_progress_bar_shows_step_and_loss():
+    """fit's bar is tqdm's (tqdm.auto: a widget in notebooks, text in a terminal), with the loss."""
+    bar = nn._Progress(100)
     bar.update(10, 0.5)
-    assert bar.bar.value == 10 and "loss 0.5" in bar.label.value
+    assert bar.bar.n == 10 and "loss 0.5" in bar.bar.postfix
     bar.update(20, 0.25)  # within 0.1 s of the last redraw: skipped
-    assert bar.bar.value == 10
+    assert bar.bar.n == 10
     bar.update(100, 0.125, force=True)
-    assert bar.bar.value == 100 and "step 100" in bar.label.value
+    assert bar.bar.n == 100 and "loss 0.125" in bar.bar.postfix
+    bar.close()
 
 
 def test_fit_shows_a_progress_bar_on_request(capsys):
     X, Y = heart_curve(10)
     history = nn.fit(nn.MLP([1, 3, 2]), X, Y, lr=0.1, steps=5, progress=True)
     assert history.steps == 5
-    assert "IntProgress" in capsys.readouterr().out  # displayed (as text outside a notebook)
+    err = capsys.readouterr().err  # outside a notebook tqdm draws a text bar on stderr
+    assert "training" in err and "5/5" in err and "loss" in err
+
+
+def test_fit_shows_no_progress_bar_outside_notebooks_by_default(capsys):
+    X, Y = heart_curve(10)
+    nn.fit(nn.MLP([1, 3, 2]), X, Y, lr=0.1, steps=5)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
