@@ -80,8 +80,8 @@ add(
         "chain_rule",
         "df/dt of f = 5x, x = 1 - u, u = t²",
         _ref_chain_rule,
-        public=lambda rng: [(1.5,), (0.5,), (float(rng.uniform(-3, 3)),)],
-        hidden=lambda rng: [(t,) for t in scalars(rng, 5, -3, 3)],
+        public=lambda rng: [(1.5,), (0.5,), (-float(rng.uniform(0.2, 3)),)],  # a negative t too
+        hidden=lambda rng: [(t,) for t in scalars(rng, 2, -3, -0.2) + scalars(rng, 3, 0.2, 3)],
         tol=1e-10,
         outputs="df/dt",
         hint="Write f as a chain t -> u -> x -> f and multiply the three local derivatives along it.",
