@@ -50,6 +50,7 @@ def use_venv(path: Path) -> None:
     VENV = path
     BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
     PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # PyTorch is only used to cross-check gradients; the CPU build is small and needs no GPU.
 TORCH = "torch==2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -149,6 +150,10 @@ def lab(args: list[str]) -> None:
     if os.name == "posix" and os.geteuid() == 0 and "--allow-root" not in args:
         args = [*args, "--allow-root"]  # e.g. in a container; JupyterLab refuses root otherwise
     os.chdir(ROOT)
+    # the lessons' matrices are small: BLAS threads cost more than they bring, above all on a
+    # machine shared with other work (lesson 6 under load: 17.5 s with the default threads)
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
     os.execv(str(BIN / "jupyter"), [str(BIN / "jupyter"), "lab", *target, *args])
 
 

@@ -64,6 +64,8 @@ def test_repo2docker_uses_the_python_buildpack_and_postbuild():
     assert "python=3.11" in out  # runtime.txt picked the Python version
     assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in out  # the pip (Python) build pack
     assert "RUN ./binder/postBuild" in out
+    assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in out  # kernels get one BLAS thread
+    assert "OPENBLAS_NUM_THREADS" in (ROOT / "binder" / "start").read_text()
     assert "environment.yml" not in out  # binder/ takes precedence over the root conda file
 
 
@@ -207,7 +209,10 @@ def test_students_get_the_course_and_instructors_get_nbgrader(monkeypatch, tmp_p
     monkeypatch.setattr(dev.os, "execv", lambda path, argv: calls.append(("exec", path, argv)))
     for name in ("install_torch", "install_browser", "install_sandbox"):
         monkeypatch.setattr(dev, name, lambda: None)
+    environ = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    monkeypatch.setattr(dev.os, "environ", environ)
     dev.lab([])
+    assert environ["OPENBLAS_NUM_THREADS"] == "1"  # the students' kernels: one BLAS thread
     assert ("pip", dev.STUDENT_VENV, ("-e", str(ROOT))) in calls
     assert calls[-1][0] == "exec" and calls[-1][1].startswith(str(dev.STUDENT_VENV))
     calls.clear()
