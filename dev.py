@@ -50,6 +50,8 @@ def use_venv(path: Path) -> None:
     VENV = path
     BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
     PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # PyTorch is only used to cross-check gradients; the CPU build is small and needs no GPU.
 TORCH = "torch==2.13.0"
@@ -175,7 +177,9 @@ def instructor(command: str) -> Callable[[list[str]], None]:
         pip_install("-e", f"{ROOT}[instructor]")
         if command == "grade":
             install_sandbox()
-        sys.exit(run(PYTHON, "-m", "coursekit.instructor", command, *args, check=False, env=venv_environment()))
+        sys.exit(
+            run(PYTHON, "-m", "coursekit.instructor", command, *args, check=False, env=venv_environment())
+        )
 
     return run_instructor
 

@@ -76,12 +76,18 @@ def main() -> None:
     n = args.students
     full = sum(1 for r in rows if r["points"] == r["max"])
     same = [r["points"] for r in rows] == [r["points"] for r in rows_many] == [r["points"] for r in rows_bare]
-    print(f"{n} submissions of {args.lesson}: {len(rows)} rows, {full} at full marks, same in all runs: {same}")
+    print(
+        f"{n} submissions of {args.lesson}: {len(rows)} rows, {full} at full marks, same in all runs: {same}"
+    )
     print(f"set-up (course folder, gradebook): {setup:.1f} s")
     print(f"sandbox, 1 worker:  {one:.1f} s ({one / n:.2f} s a submission)")
-    print(f"sandbox, {args.workers} workers: {many:.1f} s ({many / n:.2f} s a submission): {one / many:.2f}x 1 worker")
-    print(f"no sandbox, {args.workers} workers: {bare:.1f} s: the sandbox costs {(many - bare) / n * 1000:.0f} ms "
-          f"a submission ({many / bare:.2f}x)")
+    print(
+        f"sandbox, {args.workers} workers: {many:.1f} s ({many / n:.2f} s a submission): {one / many:.2f}x 1 worker"
+    )
+    print(
+        f"no sandbox, {args.workers} workers: {bare:.1f} s: the sandbox costs {(many - bare) / n * 1000:.0f} ms "
+        f"a submission ({many / bare:.2f}x)"
+    )
     print(f"whole batch with set-up, {args.workers} workers: {setup + many:.1f} s")
 
 
@@ -98,9 +104,11 @@ def whole_course(students: int, workers: int) -> None:
         seconds = time.perf_counter() - start
     pairs = {(r["student"], r["lesson"]) for r in rows}
     bad = sorted({r["status"] for r in rows} - {"graded"})
-    print(f"{len(pairs)} submissions ({students} students x {len(names)} lessons), {workers} workers: "
-          f"{seconds:.1f} s with set-up ({seconds / len(pairs):.2f} s a submission); "
-          f"statuses other than graded: {bad or 'none'}; exit code {exit_code(rows)}")
+    print(
+        f"{len(pairs)} submissions ({students} students x {len(names)} lessons), {workers} workers: "
+        f"{seconds:.1f} s with set-up ({seconds / len(pairs):.2f} s a submission); "
+        f"statuses other than graded: {bad or 'none'}; exit code {exit_code(rows)}"
+    )
 
 
 def _add_lesson(subs: Path, lesson: str, students: int) -> None:

@@ -54,7 +54,9 @@ def background_load(cores: int) -> list[subprocess.Popen]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with-load", action="store_true", help="also run the course with every core busy")
-    parser.add_argument("--default-threads", action="store_true", help="kernels with numpy's default BLAS threads")
+    parser.add_argument(
+        "--default-threads", action="store_true", help="kernels with numpy's default BLAS threads"
+    )
     args = parser.parse_args()
     if not args.default_threads:  # as the kernels of `dev.py lab` and Binder (binder/start) run
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

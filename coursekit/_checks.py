@@ -130,3 +130,19 @@ def where_not_finite(arr: np.ndarray, name: str) -> str:
 def check_callable(fn: Any, name: str, who: str) -> None:
     if not callable(fn):
         raise TypeError(f"{who}: {name} must be a function, got {describe(fn)}")
+
+
+def random_generator(seed: Any, who: str) -> np.random.Generator:
+    """np.random.default_rng(seed), with an error that says what a seed may be."""
+    if isinstance(seed, (bool, np.bool_, float, str)) or (is_real(seed) and seed < 0):
+        raise TypeError(
+            f"{who}: the seed must be a non-negative whole number, a numpy Generator or None, "
+            f"got {describe(seed)}; pass e.g. seed=0"
+        )
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{who}: the seed must be a non-negative whole number, a numpy Generator or None, "
+            f"got {describe(seed)}; pass e.g. seed=0"
+        ) from None

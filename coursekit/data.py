@@ -13,20 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import describe, real_number, whole_number
-
-
-def _seed(seed, who: str):
-    if isinstance(seed, (bool, float, str)) or (isinstance(seed, (int, np.integer)) and seed < 0):
-        raise TypeError(
-            f"{who}: seed must be a non-negative whole number or None, got {describe(seed)}; pass e.g. seed=0"
-        )
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{who}: seed must be a non-negative whole number or None, got {describe(seed)}; pass e.g. seed=0"
-        ) from None
+from ._checks import describe, random_generator, real_number, whole_number
 
 
 def heart_curve(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +38,7 @@ def spiral(n_per_class: int = 100, classes: int = 3, noise: float = 0.2, seed: i
     n_per_class = whole_number(n_per_class, "n_per_class", "spiral", example=100)
     classes = whole_number(classes, "classes", "spiral", example=3)
     noise = real_number(noise, "noise", "spiral", minimum=0.0, example=0.2)
-    rng = _seed(seed, "spiral")
+    rng = random_generator(seed, "spiral")
     X, y = [], []
     for k in range(classes):
         r = np.linspace(0.0, 1.0, n_per_class)
@@ -65,7 +52,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0):
     """Two interleaving half circles (as sklearn's make_moons). X (n, 2), y (n,) in {0, 1}."""
     n = whole_number(n, "n", "moons", minimum=2, example=200)
     noise = real_number(noise, "noise", "moons", minimum=0.0, example=0.1)
-    rng = _seed(seed, "moons")
+    rng = random_generator(seed, "moons")
     n_out = n // 2
     n_in = n - n_out
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
@@ -83,7 +70,7 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 
         raise ValueError(
             f"circles: factor must be between 0 and 1 (exclusive), got {factor!r}; pass e.g. factor=0.5"
         )
-    rng = _seed(seed, "circles")
+    rng = random_generator(seed, "circles")
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
@@ -97,7 +84,7 @@ def xor(n: int = 200, noise: float = 0.1, seed: int = 0):
     """Points in [-1, 1]^2 labelled 1 where x1 and x2 have the same sign. X (n, 2), y (n,)."""
     n = whole_number(n, "n", "xor", example=200)
     noise = real_number(noise, "noise", "xor", minimum=0.0, example=0.1)
-    rng = _seed(seed, "xor")
+    rng = random_generator(seed, "xor")
     X = rng.uniform(-1, 1, (n, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(int)
     return X + rng.normal(0, noise, X.shape), y
@@ -107,7 +94,7 @@ def gauss(n: int = 200, spread: float = 0.35, seed: int = 0):
     """Two Gaussian clouds centred at (-0.5, -0.5) and (0.5, 0.5). X (n, 2), y (n,) in {0, 1}."""
     n = whole_number(n, "n", "gauss", minimum=2, example=200)
     spread = real_number(spread, "spread", "gauss", minimum=0.0, example=0.35)
-    rng = _seed(seed, "gauss")
+    rng = random_generator(seed, "gauss")
     n0 = n // 2
     y = np.r_[np.zeros(n0, int), np.ones(n - n0, int)]
     centres = np.where(y[:, None] == 0, -0.5, 0.5)
@@ -131,7 +118,7 @@ def two_layer_problem(
     D_in = whole_number(D_in, "D_in", "two_layer_problem", example=1000)
     H = whole_number(H, "H", "two_layer_problem", example=100)
     D_out = whole_number(D_out, "D_out", "two_layer_problem", example=10)
-    rng = _seed(seed, "two_layer_problem")
+    rng = random_generator(seed, "two_layer_problem")
     return TwoLayerProblem(
         rng.standard_normal((N, D_in)),
         rng.standard_normal((N, D_out)),

@@ -134,9 +134,7 @@ class Gate:
     def local_gradients(self) -> tuple:
         """Local gradients dz/dinput at the last forward, for scalar gates (upstream = 1)."""
         if not hasattr(self, "inputs"):
-            raise RuntimeError(
-                f"{self.name}.local_gradients called before forward: run forward(...) first"
-            )
+            raise RuntimeError(f"{self.name}.local_gradients called before forward: run forward(...) first")
         if any(isinstance(d, np.ndarray) for d in (self.output, *self.inputs)):
             raise ShapeError(
                 f"{self.name}.local_gradients: the last forward had array input(s) or output, "
@@ -198,9 +196,7 @@ def _check_axis(where: str, axis: Any) -> int | None:
     if axis is None:
         return None
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(
-            f"{where}: axis must be an int or None, got {type(axis).__name__} {axis!r:.40}"
-        )
+        raise TypeError(f"{where}: axis must be an int or None, got {type(axis).__name__} {axis!r:.40}")
     return int(axis)
 
 
@@ -767,8 +763,7 @@ class SumGate(Gate):
         if self.axis is not None and not -ndim <= self.axis < ndim:
             valid = f"-{ndim} to {ndim - 1}" if ndim else "only None (a number has no axes)"
             raise ShapeError(
-                f"{self.name}: axis {self.axis} is out of range for shape {shape_of(x)}; "
-                f"valid axes: {valid}"
+                f"{self.name}: axis {self.axis} is out of range for shape {shape_of(x)}; valid axes: {valid}"
             )
 
     def compute(self, x):

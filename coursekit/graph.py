@@ -161,9 +161,7 @@ class Graph:
         """Set the named inputs (others keep their values) and recompute every node."""
         for name in inputs:
             if name not in self.inputs:
-                raise KeyError(
-                    f"unknown input {name!r}; this graph's inputs are {', '.join(self.inputs)}"
-                )
+                raise KeyError(f"unknown input {name!r}; this graph's inputs are {', '.join(self.inputs)}")
         new = {name: as_data(data, f"Graph.forward({name}=...)") for name, data in inputs.items()}
         self.steps.freeze()  # the last backward pass's records keep the values they saw
         for name, data in new.items():

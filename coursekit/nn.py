@@ -34,7 +34,15 @@ import numpy as np
 
 from . import gates as G
 from ._blas import single_blas_thread
-from ._checks import describe, is_real, numeric_array, real_number, where_not_finite, whole_number
+from ._checks import (
+    describe,
+    is_real,
+    numeric_array,
+    random_generator,
+    real_number,
+    where_not_finite,
+    whole_number,
+)
 from .gates import ShapeError
 
 # ---------------------------------------------------------------------------
@@ -69,25 +77,9 @@ def init_weights(
             "pass e.g. (3, 2)"
         )
     shape = tuple(whole_number(s, "each size in shape", "init_weights") for s in shape)
-    rng = _rng(rng, "init_weights")
+    rng = random_generator(rng, "init_weights")
     fan_out, fan_in = shape[-2], shape[-1]
     return rng.normal(0.0, _std(method, fan_in, fan_out), shape)
-
-
-def _rng(seed: Any, who: str) -> np.random.Generator:
-    """np.random.default_rng(seed), with an error that says what a seed may be."""
-    if isinstance(seed, (bool, np.bool_, float, str)) or (is_real(seed) and seed < 0):
-        raise TypeError(
-            f"{who}: the seed must be a non-negative whole number, a numpy Generator or None, "
-            f"got {describe(seed)}; pass e.g. seed=0"
-        )
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{who}: the seed must be a non-negative whole number, a numpy Generator or None, "
-            f"got {describe(seed)}; pass e.g. seed=0"
-        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -174,7 +166,7 @@ class Linear(Layer):
             raise TypeError(f"Linear: bias must be True or False, got {describe(bias)}")
         self.in_features, self.out_features, self.bias = in_features, out_features, bool(bias)
         self._row = (in_features,)  # the shape of one sample
-        rng = _rng(rng, "Linear")
+        rng = random_generator(rng, "Linear")
         self.params["W"] = init_weights((out_features, in_features), init, rng)
         self.grads["W"] = np.zeros((out_features, in_features))
         if bias:
@@ -313,7 +305,7 @@ class Maxout(Layer):
         out_features = whole_number(out_features, "out_features", "Maxout", example=2)
         pieces = whole_number(pieces, "pieces", "Maxout", minimum=2, example=2)
         self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
-        rng = _rng(rng, "Maxout")
+        rng = random_generator(rng, "Maxout")
         self.params["W"] = init_weights((pieces, out_features, in_features), init, rng)
         self.params["b"] = np.zeros((pieces, out_features))
         self.grads["W"] = np.zeros_like(self.params["W"])
@@ -550,7 +542,7 @@ class MLP(Sequential):
                 )
         if init is None:
             init = "he" if activation in ("relu", "leaky_relu", "elu", "maxout") else "xavier"
-        rng = _rng(seed, "MLP")
+        rng = random_generator(seed, "MLP")
         layers: list[Layer] = []
         last = len(sizes) - 2
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -975,7 +967,7 @@ def fit(
     X, Y = _fit_data(model, X, Y, loss_fn)
     optimizer = SGD(model, lr=lr, momentum=momentum, who="fit")
     lr = optimizer.lr
-    rng = _rng(seed, "fit")
+    rng = random_generator(seed, "fit")
     history = History()
     bar = _Progress(steps) if (progress if progress is not None else _in_notebook()) else None
     n = len(X)

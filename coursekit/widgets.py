@@ -35,7 +35,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from . import data as datasets
 from . import nn
 from ._blas import single_blas_thread
-from ._checks import check_callable, describe, is_real, real_number
+from ._checks import check_callable, describe, is_real, random_generator, real_number
 from .engine import Value
 from .graph import Graph, format_number
 from .jacobian import jacobian, jacobian_size
@@ -556,7 +556,7 @@ class JacobianExplorer(Explorer):
                 f"got {describe(n)}; pass e.g. n=8"
             )
         n = int(n)
-        nn._rng(seed, "JacobianExplorer")  # a valid seed, or an error naming it
+        random_generator(seed, "JacobianExplorer")  # a valid seed, or an error naming it
         self.op = W.Dropdown(options=list(self.OPS), value=op, description="operation", style=SLIDER_STYLE)
         self.n = W.IntSlider(value=n, min=2, max=48, description="size n", continuous_update=False)
         self.seed = seed

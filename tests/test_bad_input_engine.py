@@ -192,11 +192,11 @@ def test_value_equals_only_itself_and_hashes_by_identity():
 @pytest.mark.parametrize("other", [1.0, 1, np.float64(1.0), np.ones(2), True])
 def test_value_equals_a_number_is_a_type_error_saying_compare_data(other):
     with pytest.raises(TypeError, match=r"compare its data.*v\.data =="):
-        Value(1.0) == other
+        Value(1.0) == other  # noqa: B015
     with pytest.raises(TypeError, match="compare its data"):
-        other == Value(1.0)  # reflected, numpy arrays too
+        other == Value(1.0)  # noqa: B015 - reflected, numpy arrays too
     with pytest.raises(TypeError, match="compare its data"):
-        Value(1.0) != other
+        Value(1.0) != other  # noqa: B015
 
 
 def test_value_equals_other_objects_is_false():

@@ -85,7 +85,9 @@ def lab(tmp_path_factory):
     # as it is not in the students' own environment (dev.py lab) at all
     config = base / "config"
     (config / "labconfig").mkdir(parents=True)
-    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {NBGRADER_LAB: True}}))
+    (config / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {NBGRADER_LAB: True}})
+    )
     server_config = {"ServerApp": {"jpserver_extensions": dict.fromkeys(NBGRADER_SERVER, False)}}
     (config / "jupyter_server_config.json").write_text(json.dumps(server_config))
     home = base / "home"

@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
+from coursekit.gradcheck import rel_error
 from coursekit.grading import EXERCISES, hint, run_check
 from coursekit.grading.patterns import ReferenceGraph
-from coursekit.gradcheck import rel_error
 
 
 def sig(z):
@@ -395,8 +395,10 @@ class ValueSwapped(TinyValue):  # correct, written differently: one class per op
     def __mul__(self, other):
         other = other if isinstance(other, TinyValue) else ValueSwapped(other)
         out = ValueSwapped(other.data * self.data, (other, self), "*")
-        out._backward = lambda: [setattr(other, "grad", other.grad + self.data * out.grad),
-                                 setattr(self, "grad", self.grad + other.data * out.grad)]
+        out._backward = lambda: [
+            setattr(other, "grad", other.grad + self.data * out.grad),
+            setattr(self, "grad", self.grad + other.data * out.grad),
+        ]
         return out
 
 
@@ -506,51 +508,128 @@ HEART_W = ("did you forget to divide by N", "transpose", "wrong sign")
 HEART_b = ("did you forget to divide by N", "sum over the samples", "wrong sign")
 
 CASES = {  # exercise -> (correct answers, [(wrong answer, words its verdict must contain)])
-    "numerical_gradient": ([ng_loop], [(ng_ignores_h, "use the step h you are given"), (ng_one_sided, "one-sided"),
-                                       (ng_over_h, "2x the expected")]),
-    "chain_rule": ([lambda t: 5 * (-1) * 2 * t], [(lambda t: -5.0, "du/dt = 2t, is missing"),
-                                                  (lambda t: 10 * t, "wrong sign"),
-                                                  (lambda t: -15.0, "typed in")]),
-    "total_derivative": ([total_numpy], [(total_without_z, "the path through z is missing"),
-                                         (total_typed_in, "typed in"), (total_sign, "df/dt: expected")]),
-    "multiply_backward": ([lambda x, y, dz: (np.multiply(dz, y), np.multiply(dz, x))],
-                          [(lambda x, y, dz: (dz * x, dz * y), "dx and dy are swapped"),
-                           (lambda x, y, dz: (y, x), "upstream gradient dz is missing"),
-                           (lambda x, y, dz: None, "did you forget `return`")]),
-    "sigmoid_neuron": ([neuron_numpy], [(neuron_typed_in, "typed in"), (neuron_no_sigmoid, "(1 - f) f"),
-                                        (neuron_swapped, "dw0 and dx0 are swapped")]),
-    "max_backward": ([max_where], [(max_if, "mask"), (max_tie_to_y, "a tie goes to x"),
-                                   (max_to_loser, "the one that won")]),
-    "sigmoid_gate": ([SigmoidStable], [(NaiveSigmoid, "overflows"), (SigmoidNoLocal, "(1 - s) s"),
-                                       (SigmoidNoUpstream, "multiply it by the upstream dz")]),
-    "computational_graph": ([GraphDefaultdict], [(GraphOverwrites, "branches add"),
-                                                 (GraphForwardOrder, "walk the wires in reverse"),
-                                                 (GraphNoReturn, "did you forget `return`")]),
-    "jacobian_example": ([jac_lists], [(jac_transposed, "transpose"), (jac_flat, "wrong shape"),
-                                       (jac_wrong_entry, "at [0, 0]")]),
-    "norm_sq_grads": ([norm_loops], [(norm_no_2, "factor of 2"), (norm_transposed, "transpose"),
-                                     (norm_swapped, "dW and dx are swapped")]),
-    "leaky_relu_derivative": ([leaky_loop], [(leaky_fixed, "use the slope you are given"),
-                                             (leaky_function, "not its derivative"), (leaky_if, "mask")]),
-    "affine_backward": ([affine_einsum], [(affine_dW_T, "dW is the transpose"),
-                                          (affine_db_kept, "sum over the samples"),
-                                          (affine_dx_wrong, "Check the shapes")]),
+    "numerical_gradient": (
+        [ng_loop],
+        [
+            (ng_ignores_h, "use the step h you are given"),
+            (ng_one_sided, "one-sided"),
+            (ng_over_h, "2x the expected"),
+        ],
+    ),
+    "chain_rule": (
+        [lambda t: 5 * (-1) * 2 * t],
+        [
+            (lambda t: -5.0, "du/dt = 2t, is missing"),
+            (lambda t: 10 * t, "wrong sign"),
+            (lambda t: -15.0, "typed in"),
+        ],
+    ),
+    "total_derivative": (
+        [total_numpy],
+        [
+            (total_without_z, "the path through z is missing"),
+            (total_typed_in, "typed in"),
+            (total_sign, "df/dt: expected"),
+        ],
+    ),
+    "multiply_backward": (
+        [lambda x, y, dz: (np.multiply(dz, y), np.multiply(dz, x))],
+        [
+            (lambda x, y, dz: (dz * x, dz * y), "dx and dy are swapped"),
+            (lambda x, y, dz: (y, x), "upstream gradient dz is missing"),
+            (lambda x, y, dz: None, "did you forget `return`"),
+        ],
+    ),
+    "sigmoid_neuron": (
+        [neuron_numpy],
+        [
+            (neuron_typed_in, "typed in"),
+            (neuron_no_sigmoid, "(1 - f) f"),
+            (neuron_swapped, "dw0 and dx0 are swapped"),
+        ],
+    ),
+    "max_backward": (
+        [max_where],
+        [(max_if, "mask"), (max_tie_to_y, "a tie goes to x"), (max_to_loser, "the one that won")],
+    ),
+    "sigmoid_gate": (
+        [SigmoidStable],
+        [
+            (NaiveSigmoid, "overflows"),
+            (SigmoidNoLocal, "(1 - s) s"),
+            (SigmoidNoUpstream, "multiply it by the upstream dz"),
+        ],
+    ),
+    "computational_graph": (
+        [GraphDefaultdict],
+        [
+            (GraphOverwrites, "branches add"),
+            (GraphForwardOrder, "walk the wires in reverse"),
+            (GraphNoReturn, "did you forget `return`"),
+        ],
+    ),
+    "jacobian_example": (
+        [jac_lists],
+        [(jac_transposed, "transpose"), (jac_flat, "wrong shape"), (jac_wrong_entry, "at [0, 0]")],
+    ),
+    "norm_sq_grads": (
+        [norm_loops],
+        [(norm_no_2, "factor of 2"), (norm_transposed, "transpose"), (norm_swapped, "dW and dx are swapped")],
+    ),
+    "leaky_relu_derivative": (
+        [leaky_loop],
+        [
+            (leaky_fixed, "use the slope you are given"),
+            (leaky_function, "not its derivative"),
+            (leaky_if, "mask"),
+        ],
+    ),
+    "affine_backward": (
+        [affine_einsum],
+        [
+            (affine_dW_T, "dW is the transpose"),
+            (affine_db_kept, "sum over the samples"),
+            (affine_dx_wrong, "Check the shapes"),
+        ],
+    ),
     "J_W3": ([JW3], list(zip(WRONG_W3, HEART_W))),
     "J_b3": ([Jb3], list(zip(WRONG_b3, HEART_b))),
     "J_W2": ([JW2], list(zip(WRONG_W2, HEART_W))),
     "J_b2": ([Jb2], list(zip(WRONG_b2, HEART_b))),
     "J_W1": ([JW1], list(zip(WRONG_W1, HEART_W))),
     "J_b1": ([Jb1], list(zip(WRONG_b1, HEART_b))),
-    "value_add_mul": ([ValueSwapped], [(ValueOverwrites, "+= instead of assigning"),
-                                       (ValueNoUpstream, "the gradient of"),
-                                       (ValueNoReturn, "NoneType")]),
-    "value_more_ops": ([ExpWithMath], [(TanhOfInput, "not the input"), (PowWithoutK, "the factor k is missing"),
-                                       (NoRadd, "raised TypeError")]),
-    "topological_order": ([order_kahn], [(order_missing_root, "is missing 'a'"),
-                                         (order_parents_first, "which it was made from"),
-                                         (order_no_visited_set, "appears more than once")]),
-    "two_layer_step": ([two_layer_steps], [(two_layer_no_2, "the 2 is missing"), (two_layer_ascent, "uphill"),
-                                           (two_layer_swapped, "the new w1 and the new w2 are swapped")]),
+    "value_add_mul": (
+        [ValueSwapped],
+        [
+            (ValueOverwrites, "+= instead of assigning"),
+            (ValueNoUpstream, "the gradient of"),
+            (ValueNoReturn, "NoneType"),
+        ],
+    ),
+    "value_more_ops": (
+        [ExpWithMath],
+        [
+            (TanhOfInput, "not the input"),
+            (PowWithoutK, "the factor k is missing"),
+            (NoRadd, "raised TypeError"),
+        ],
+    ),
+    "topological_order": (
+        [order_kahn],
+        [
+            (order_missing_root, "is missing 'a'"),
+            (order_parents_first, "which it was made from"),
+            (order_no_visited_set, "appears more than once"),
+        ],
+    ),
+    "two_layer_step": (
+        [two_layer_steps],
+        [
+            (two_layer_no_2, "the 2 is missing"),
+            (two_layer_ascent, "uphill"),
+            (two_layer_swapped, "the new w1 and the new w2 are swapped"),
+        ],
+    ),
 }
 
 
@@ -605,7 +684,12 @@ def test_every_exercise_has_a_hint_to_a_lesson_section(name):
     ex = EXERCISES[name]
     assert ex.hint and ex.hint in note.text and ex.section in note.text
     nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / f"{ex.lesson}.ipynb", as_version=4)
-    headings = [line.lstrip("#").strip() for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
-                if line.startswith("#")]
+    headings = [
+        line.lstrip("#").strip()
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("#")
+    ]
     assert any(h.startswith(ex.section) for h in headings), (name, ex.section)
     assert f"{ex.lesson}.ipynb#" in note._repr_html_()

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from submissions import ROOT, notebook, solutions
 
 import coursekit
 from coursekit.grading import EXERCISES
@@ -23,9 +24,12 @@ from coursekit.instructor import grade
 from coursekit.instructor.nbgrader_course import gradebook_points, prepare_course
 from coursekit.instructor.sandbox import Limits, unavailable_reason
 from coursekit.instructor.secret import course_secret
-from submissions import ROOT, notebook, solutions
 
-LESSONS = ["02_computational_graphs", "03_backward_patterns_and_modules", "05_neural_networks_and_activations"]
+LESSONS = [
+    "02_computational_graphs",
+    "03_backward_patterns_and_modules",
+    "05_neural_networks_and_activations",
+]
 PACKAGE = Path(coursekit.__file__).resolve().parent
 MARKER = "4242"  # in the command line of processes the attacks start
 
@@ -159,18 +163,21 @@ def attacks(paths: dict[str, str]) -> dict[str, tuple[str, str, str]]:
             L2,
             mb,
             f"open({str(PACKAGE / 'grading.py')!r}, 'a').write('\\nrun_check = lambda *a, **k: True\\n')\n"
-            f"open({str(PACKAGE / 'instructor' / 'batch.py')!r}, 'a').write('\\n_compare = None\\n')\n" + WRONG,
+            f"open({str(PACKAGE / 'instructor' / 'batch.py')!r}, 'a').write('\\n_compare = None\\n')\n"
+            + WRONG,
         ),
         "write_home": (
             L2,
             mb,
             f"import os\nos.makedirs({paths['home'] + '/.ipython/profile_default/startup'!r}, exist_ok=True)\n"
-            f"open({paths['home'] + '/.ipython/profile_default/startup/00-evil.py'!r}, 'w').write('x')\n" + WRONG,
+            f"open({paths['home'] + '/.ipython/profile_default/startup/00-evil.py'!r}, 'w').write('x')\n"
+            + WRONG,
         ),
         "write_classmate": (
             L2,
             mb,
-            f"import os\nopen({paths['classmate']!r}, 'w').write('{{}}')\nos.remove({paths['classmate']!r})\n" + WRONG,
+            f"import os\nopen({paths['classmate']!r}, 'w').write('{{}}')\nos.remove({paths['classmate']!r})\n"
+            + WRONG,
         ),
         "daemon": (
             L2,
@@ -232,8 +239,12 @@ def attacks(paths: dict[str, str]) -> dict[str, tuple[str, str, str]]:
             mb,
             "import numpy\nc = numpy.core._internal.ctypes\nc.memmove\n" + WRONG,
         ),
-        "unknown_gate": (L2, mb, "from coursekit.gates import Gate\nclass Nope(Gate):\n    pass\n"
-                         "def multiply_backward(x, y, dz):\n    return Nope()\n"),
+        "unknown_gate": (
+            L2,
+            mb,
+            "from coursekit.gates import Gate\nclass Nope(Gate):\n    pass\n"
+            "def multiply_backward(x, y, dz):\n    return Nope()\n",
+        ),
         "huge_int": (L2, mb, "def multiply_backward(x, y, dz):\n    return 10**400, 10**400\n"),
         "forged_entry": (
             L2,
@@ -249,7 +260,11 @@ def attacks(paths: dict[str, str]) -> dict[str, tuple[str, str, str]]:
             "    raise ValueError('LEAK' + repr(np.asarray(x).tolist()))\n",
         ),
         "tmp_fill": (L2, mb, "open('/tmp/fill', 'wb').write(b'x' * (8 << 20))\n" + WRONG),
-        "init_stderr": (L2, mb, "import os\nos.write(os.open('/proc/1/fd/2', os.O_WRONLY), b'INJECTED')\n" + WRONG),
+        "init_stderr": (
+            L2,
+            mb,
+            "import os\nos.write(os.open('/proc/1/fd/2', os.O_WRONLY), b'INJECTED')\n" + WRONG,
+        ),
         "report_inject": (
             L2,
             mb,
@@ -332,8 +347,16 @@ def batch(tmp_path_factory):
     csv_text = out.read_text()
     time.sleep(1.5)  # a daemon that outlived the batch would rewrite grades.csv now
     after = {k: digest(p, skip) for k, (p, skip) in watched.items()}
-    return dict(rows=rows, before=before, after=after, csv=csv_text, out=out, course=course,
-                seconds=seconds, report=out.with_name("grades_report.txt").read_text())
+    return dict(
+        rows=rows,
+        before=before,
+        after=after,
+        csv=csv_text,
+        out=out,
+        course=course,
+        seconds=seconds,
+        report=out.with_name("grades_report.txt").read_text(),
+    )
 
 
 def points(rows, student):
@@ -346,10 +369,14 @@ def test_correct_work_gets_full_marks(batch):
         assert len(got) == 7 and all(v == 2.0 for v in got.values()), (student, got)
 
 
-@pytest.mark.parametrize("attack", sorted(attacks({k: "/x" for k in
-                         ("solutions", "secret", "gradebook", "home", "classmate", "grades")})))
+@pytest.mark.parametrize(
+    "attack",
+    sorted(attacks({k: "/x" for k in ("solutions", "secret", "gradebook", "home", "classmate", "grades")})),
+)
 def test_every_attack_scores_zero_on_the_exercise_it_attacks(batch, attack):
-    lesson, grade_id, _ = attacks({k: "/x" for k in ("solutions", "secret", "gradebook", "home", "classmate", "grades")})[attack]
+    lesson, grade_id, _ = attacks(
+        {k: "/x" for k in ("solutions", "secret", "gradebook", "home", "classmate", "grades")}
+    )[attack]
     exercise = grade_id[: -len("_answer")]
     rows = [r for r in batch["rows"] if r["student"] == attack and r["lesson"] == lesson]
     assert rows, attack
@@ -360,8 +387,13 @@ def test_every_attack_scores_zero_on_the_exercise_it_attacks(batch, attack):
 def test_forbidden_calls_and_sandbox_events_are_reported(batch):
     report = batch["report"]
     assert "library_gate/02_computational_graphs: multiply_backward: called coursekit.gates." in report
-    assert "library_subclass/03_backward_patterns_and_modules: sigmoid_gate: called coursekit.gates." in report
-    assert "library_layer/05_neural_networks_and_activations: affine_backward: called coursekit.nn.Linear" in report
+    assert (
+        "library_subclass/03_backward_patterns_and_modules: sigmoid_gate: called coursekit.gates." in report
+    )
+    assert (
+        "library_layer/05_neural_networks_and_activations: affine_backward: called coursekit.nn.Linear"
+        in report
+    )
     assert "library_value/02_computational_graphs: sigmoid_neuron: called coursekit.graph.Graph" in report
     assert f"write_package/02_computational_graphs: tried to write '{PACKAGE / 'grading.py'}'" in report
     assert "write_classmate/02_computational_graphs: tried to write " in report
@@ -396,8 +428,11 @@ def test_gradebook_holds_the_trusted_points(batch):
     for r in batch["rows"]:
         if r["status"] == "missing":
             continue
-        cells = [v for (s, lesson, g), v in book.items()
-                 if s == r["student"] and lesson == r["lesson"] and g.rsplit("_", 1)[0] == r["exercise"]]
+        cells = [
+            v
+            for (s, lesson, g), v in book.items()
+            if s == r["student"] and lesson == r["lesson"] and g.rsplit("_", 1)[0] == r["exercise"]
+        ]
         assert cells and sum(cells) == float(r["points"]), r
 
 
@@ -409,7 +444,7 @@ def test_red_team_attacks_leave_no_trace(batch):
     assert "hook_disarm/02_computational_graphs: tried gc.get_objects" in report
     assert "dir_fd_source/02_computational_graphs: tried to open the folder" in report
     page = (batch["course"] / "feedback" / "leak_cases" / f"{LESSONS[0]}.html").read_text()
-    hidden_row = page[page.index("the grading checks"):].split("</tr>", 1)[0]
+    hidden_row = page[page.index("the grading checks") :].split("</tr>", 1)[0]
     assert "raised ValueError" in hidden_row and "LEAK" not in hidden_row  # no message from a secret case
 
 

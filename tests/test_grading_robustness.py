@@ -17,10 +17,10 @@ import sys
 
 import nbformat
 import pytest
+from submissions import ROOT, notebook, solutions
 
 from coursekit.instructor import STATUSES, exit_code, grade
 from coursekit.instructor.sandbox import Limits, unavailable_reason
-from submissions import ROOT, notebook, solutions
 
 L2, L3 = "02_computational_graphs", "03_backward_patterns_and_modules"
 
@@ -53,11 +53,19 @@ def variants() -> dict[str, tuple[str, object, float]]:
     out["solution_graded_100"] = ("graded", big, 4)
     extra = copy.deepcopy(nb)
     bonus = nbformat.v4.new_code_cell("print('bonus')")
-    bonus.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "points": 50, "solution": False,
-                                  "locked": False, "schema_version": 3}
+    bonus.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "bonus",
+        "points": 50,
+        "solution": False,
+        "locked": False,
+        "schema_version": 3,
+    }
     extra.cells.append(bonus)
     out["extra_graded_cell"] = ("graded", extra, 4)
-    unlocked = notebook(L2, {"multiply_backward_answer": "def multiply_backward(x, y, dz):\n    return 0, 0\n"})
+    unlocked = notebook(
+        L2, {"multiply_backward_answer": "def multiply_backward(x, y, dz):\n    return 0, 0\n"}
+    )
     for cell in graded_cells(unlocked):
         cell.metadata["nbgrader"]["locked"] = False
         cell.source = "pass"  # the student "disables" the tests
@@ -73,11 +81,13 @@ def variants() -> dict[str, tuple[str, object, float]]:
     out["schema_99"] = ("graded", schema, 4)
     out["points_ten"] = ("graded", ten, 4)
     noisy = solutions(L2)
-    noisy["multiply_backward_answer"] = (
-        "import logging, sys, warnings\n"
-        + noisy["multiply_backward_answer"].replace(
-            "    return", "    warnings.warn('careful')\n    logging.warning('noted')\n"
-            "    print('to stderr', file=sys.stderr)\n    return", 1)
+    noisy["multiply_backward_answer"] = "import logging, sys, warnings\n" + noisy[
+        "multiply_backward_answer"
+    ].replace(
+        "    return",
+        "    warnings.warn('careful')\n    logging.warning('noted')\n"
+        "    print('to stderr', file=sys.stderr)\n    return",
+        1,
     )
     out["warnings_and_logging"] = ("graded", notebook(L2, noisy), 4)
     deleted = copy.deepcopy(nb)
@@ -101,13 +111,23 @@ def variants() -> dict[str, tuple[str, object, float]]:
     out["utf16"] = ("graded", json.dumps(nb).encode("utf-16"), 4)
     out["not_json"] = ("invalid notebook", b'{"cells": [ not json', 0)
     out["nbformat_3"] = ("invalid notebook", json.dumps({"nbformat": 3, "cells": []}).encode(), 0)
-    kills = notebook(L2, {**solutions(L2), "sigmoid_neuron_answer": (
-        "import os, signal\nos._exit(0)\nos.kill(os.getppid(), signal.SIGKILL)\nos.killpg(0, signal.SIGKILL)\n"
-    )})
+    kills = notebook(
+        L2,
+        {
+            **solutions(L2),
+            "sigmoid_neuron_answer": (
+                "import os, signal\nos._exit(0)\nos.kill(os.getppid(), signal.SIGKILL)\nos.killpg(0, signal.SIGKILL)\n"
+            ),
+        },
+    )
     out["ends_itself"] = ("graded", kills, 2)  # multiply_backward still counts
-    sleeper = notebook(L2, {**solutions(L2), "sigmoid_neuron_answer": (
-        "import os, time\nif os.fork() == 0:\n    time.sleep(600)\n"
-    )})
+    sleeper = notebook(
+        L2,
+        {
+            **solutions(L2),
+            "sigmoid_neuron_answer": ("import os, time\nif os.fork() == 0:\n    time.sleep(600)\n"),
+        },
+    )
     out["forked_sleeper"] = ("graded", sleeper, 2)
     return out
 
@@ -165,7 +185,10 @@ def test_wrong_lesson_symlinks_and_bad_names(batch):
     assert {r["status"] for r in lesson_rows(rows, "copycat")} == {"invalid notebook"}
     assert all(r["points"] == 0 for r in rows if r["student"] in ("copycat", "twin", "bad name!"))
     assert "symbolic link" in report and "not a valid student id" in report
-    assert "not_json/02_computational_graphs: invalid notebook: 02_computational_graphs.ipynb is not valid JSON" in report
+    assert (
+        "not_json/02_computational_graphs: invalid notebook: 02_computational_graphs.ipynb is not valid JSON"
+        in report
+    )
 
 
 def test_every_status_is_documented_and_the_exit_code_says_some_were_not_graded(batch):
@@ -192,9 +215,12 @@ def test_grade_command_from_a_fresh_shell(tmp_path):
     env["COURSEKIT_INSTRUCTOR_VENV"] = sys.prefix  # the environment these tests run in
     python = shutil.which("python3", path=env["PATH"]) or sys.executable
     result = subprocess.run(
-        [python, str(ROOT / "dev.py"), "grade", str(subs), "--out", str(tmp_path / "g.csv"),
-         "--lesson", L2],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [python, str(ROOT / "dev.py"), "grade", str(subs), "--out", str(tmp_path / "g.csv"), "--lesson", L2],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "1 submissions: 1 graded" in result.stdout

@@ -169,7 +169,10 @@ def test_submissions_are_never_modified_and_problems_are_reported(graded):
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.rglob("*.ipynb")}
     assert after == before
     report = (base / "out" / "grades_report.txt").read_text()
-    assert "gus/00_how_to_use_this_course: invalid notebook: 00_how_to_use_this_course.ipynb is not valid JSON" in report
+    assert (
+        "gus/00_how_to_use_this_course: invalid notebook: 00_how_to_use_this_course.ipynb is not valid JSON"
+        in report
+    )
     assert "dee/02_computational_graphs/multiply_backward: timeout" in report
 
 
@@ -178,16 +181,30 @@ def test_regrading_the_same_folder_gives_the_same_grades(graded, tmp_path):
     lessons = ["00_how_to_use_this_course", "02_computational_graphs"]
     results = base / "course" / "results"
     stamps = {p: p.stat().st_mtime_ns for p in results.rglob("*.json")}
-    again = instructor.grade(subs, tmp_path / "again.csv", course=base / "course", names=lessons,
-                             limits=instructor.Limits(wall=4, cpu=4))
+    again = instructor.grade(
+        subs,
+        tmp_path / "again.csv",
+        course=base / "course",
+        names=lessons,
+        limits=instructor.Limits(wall=4, cpu=4),
+    )
     assert again == rows
     assert {p: p.stat().st_mtime_ns for p in results.rglob("*.json")} == stamps  # nothing ran again
     # a new submission from one student: only that one is graded again
     fixed = fill(nbformat.read(ROOT / "notebooks" / f"{lessons[1]}.ipynb", as_version=4), SOLUTIONS)
     nbformat.write(fixed, subs / "ben" / f"{lessons[1]}.ipynb")
-    third = instructor.grade(subs, tmp_path / "third.csv", course=base / "course", names=lessons,
-                             limits=instructor.Limits(wall=4, cpu=4))
-    changed = {p.relative_to(results).as_posix() for p in results.rglob("*.json") if p.stat().st_mtime_ns != stamps.get(p)}
+    third = instructor.grade(
+        subs,
+        tmp_path / "third.csv",
+        course=base / "course",
+        names=lessons,
+        limits=instructor.Limits(wall=4, cpu=4),
+    )
+    changed = {
+        p.relative_to(results).as_posix()
+        for p in results.rglob("*.json")
+        if p.stat().st_mtime_ns != stamps.get(p)
+    }
     assert changed == {f"ben/{lessons[1]}.json"}
     ben = {r["exercise"]: r["points"] for r in third if r["student"] == "ben" and r["lesson"] == lessons[1]}
     assert ben == {"multiply_backward": 2.0, "sigmoid_neuron": 2.0}

@@ -172,8 +172,15 @@ def _random_program(rng: np.random.Generator, ops: tuple[str, ...], steps: int) 
     return inputs, program
 
 
-_SYMBOLS = {"add": "{a} + {b}", "mul": "{a} * {b}", "pow": "{a}**{b}", "exp": "exp({a})", "tanh": "tanh({a})",
-            "add_number": "{b} + {a}", "number_mul": "{b} * {a}"}
+_SYMBOLS = {
+    "add": "{a} + {b}",
+    "mul": "{a} * {b}",
+    "pow": "{a}**{b}",
+    "exp": "exp({a})",
+    "tanh": "tanh({a})",
+    "add_number": "{b} + {a}",
+    "number_mul": "{b} * {a}",
+}
 
 
 def _describe_program(args: tuple) -> str:
@@ -247,8 +254,11 @@ add(
         describe=_describe_program,
         outputs=GRADS,
         mistakes=[
-            (_OverwritingValue, "a value used twice (like a in a + a) keeps only the last gradient: in "
-             "_backward, add with += instead of assigning with ="),
+            (
+                _OverwritingValue,
+                "a value used twice (like a in a + a) keeps only the last gradient: in "
+                "_backward, add with += instead of assigning with =",
+            ),
         ],
         hint=VALUE_HINT,
         lesson=L7,
@@ -263,17 +273,24 @@ add(
         public=lambda rng: [
             ({"a": 0.5}, [("tanh", "b", "a", None)]),
             ({"a": 1.5}, [("pow", "b", "a", 3), ("exp", "c", "a", None), ("add", "d", "b", "c")]),
-            ({"a": -0.7}, [("number_mul", "b", "a", 3.0), ("add_number", "c", "b", 2.0), ("tanh", "d", "c", None)]),
+            (
+                {"a": -0.7},
+                [("number_mul", "b", "a", 3.0), ("add_number", "c", "b", 2.0), ("tanh", "d", "c", None)],
+            ),
             _random_program(rng, ("add", "mul", "pow", "exp", "tanh", "add_number", "number_mul"), 6),
         ],
         hidden=lambda rng: [
-            _random_program(rng, ("add", "mul", "pow", "exp", "tanh", "add_number", "number_mul"), n) for n in (5, 9)
+            _random_program(rng, ("add", "mul", "pow", "exp", "tanh", "add_number", "number_mul"), n)
+            for n in (5, 9)
         ],
         call="value_class",
         describe=_describe_program,
         outputs=GRADS,
         mistakes=[
-            (_TanhOfInput, "tanh's local gradient is 1 - tanh(x)², written with the output out.data, not the input"),
+            (
+                _TanhOfInput,
+                "tanh's local gradient is 1 - tanh(x)², written with the output out.data, not the input",
+            ),
             (_PowWithoutK, "the local gradient of x**k is k x**(k - 1): the factor k is missing"),
         ],
         hint="Each operation makes a new Value from self (and a number); its local gradient: k x**(k-1) for "

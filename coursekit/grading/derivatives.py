@@ -44,7 +44,11 @@ def _total_without(path: str) -> Callable[[float], float]:
     def wrong(t):
         x, y, z = t - 1, t * t, 1 / t
         e = math.exp(y * z * z)
-        paths = {"x": math.cos(x) * e, "y": math.sin(x) * e * z * z * 2 * t, "z": math.sin(x) * e * 2 * y * z * (-1 / t**2)}
+        paths = {
+            "x": math.cos(x) * e,
+            "y": math.sin(x) * e * z * z * 2 * t,
+            "z": math.sin(x) * e * 2 * y * z * (-1 / t**2),
+        }
         return sum(v for k, v in paths.items() if k != path)
 
     return wrong
@@ -57,8 +61,10 @@ add(
         "the centred-difference numerical gradient",
         _ref_numerical_gradient,
         # the default h on four functions, then two other steps h: an answer must use its h
-        public=lambda rng: [(f, x) for f, x in zip(F.values(), scalars(rng, 4))]
-        + [(F["sin"], x, h) for x, h in zip(scalars(rng, 2), (1e-3, 1e-2))],
+        public=lambda rng: (
+            [(f, x) for f, x in zip(F.values(), scalars(rng, 4))]
+            + [(F["sin"], x, h) for x, h in zip(scalars(rng, 2), (1e-3, 1e-2))]
+        ),
         hidden=lambda rng: [
             (f, x, h) for f, x, h in zip(F.values(), scalars(rng, 4, -3, 3), (1e-3, 1e-4, 1e-2, 1e-6))
         ],
@@ -70,8 +76,11 @@ add(
         section="1. Two ways to get a derivative",
         mistakes=[
             (_fixed_h, "your result does not change with h: use the step h you are given, not 1e-5"),
-            (_one_sided, "this is the one-sided difference (f(x + h) - f(x)) / h; the centred one looks at "
-             "x + h and x - h"),
+            (
+                _one_sided,
+                "this is the one-sided difference (f(x + h) - f(x)) / h; the centred one looks at "
+                "x + h and x - h",
+            ),
         ],
     )
 )
@@ -107,8 +116,10 @@ add(
         lesson=L1,
         section="3. The total derivative: add up every path",
         mistakes=[
-            (_total_without(p), f"the path through {p} is missing: f depends on t through x, y and z, so "
-             "add all three paths")
+            (
+                _total_without(p),
+                f"the path through {p} is missing: f depends on t through x, y and z, so add all three paths",
+            )
             for p in "xyz"
         ],
     )

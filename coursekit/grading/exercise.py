@@ -101,7 +101,9 @@ def _advice(exc: BaseException) -> str:
             " Python's `if`, `and` and `or` decide on one number, not on arrays: compare entry by entry "
             "with a mask (x >= y) or np.where."
         )
-    if isinstance(exc, (ValueError, TypeError)) and ("shapes" in text or "broadcast" in text or "matmul" in text):
+    if isinstance(exc, (ValueError, TypeError)) and (
+        "shapes" in text or "broadcast" in text or "matmul" in text
+    ):
         return " Check the shapes: print them, and compare with the shapes the lesson gives."
     return ""
 

@@ -70,8 +70,10 @@ add(
         lesson=L2,
         section="4. A neuron, gate by gate",
         mistakes=[
-            (_neuron_without_sigmoid, "the gradients miss the sigmoid's local gradient (1 - f) f: multiply "
-             "each one by it"),
+            (
+                _neuron_without_sigmoid,
+                "the gradients miss the sigmoid's local gradient (1 - f) f: multiply each one by it",
+            ),
         ],
     )
 )

@@ -34,16 +34,28 @@ add(
         "leaky_relu_derivative",
         "the derivative of the leaky ReLU max(slope x, x)",
         _ref_leaky_relu_derivative,
-        public=lambda rng: [(np.array([-2.0, -0.5, 0.5, 3.0]),), (rng.normal(size=5), float(rng.uniform(0.01, 0.3)))],
-        hidden=lambda rng: [(rng.normal(size=7), float(rng.uniform(0.01, 0.3))), (rng.normal(size=(2, 3)), 0.01)],
+        public=lambda rng: [
+            (np.array([-2.0, -0.5, 0.5, 3.0]),),
+            (rng.normal(size=5), float(rng.uniform(0.01, 0.3))),
+        ],
+        hidden=lambda rng: [
+            (rng.normal(size=7), float(rng.uniform(0.01, 0.3))),
+            (rng.normal(size=(2, 3)), 0.01),
+        ],
         outputs="f'(x)",
         hint="The function has two pieces; its derivative at x is the slope of the piece x is on. Use the "
         "slope you are given, and work on whole arrays.",
         lesson=L5,
         section="4. Activation functions",
         mistakes=[
-            (lambda x, slope=0.1: np.where(x > 0, 1.0, 0.1), "the slope is fixed at 0.1: use the slope you are given"),
-            (lambda x, slope=0.1: np.maximum(slope * x, x), "this is the leaky ReLU itself, not its derivative"),
+            (
+                lambda x, slope=0.1: np.where(x > 0, 1.0, 0.1),
+                "the slope is fixed at 0.1: use the slope you are given",
+            ),
+            (
+                lambda x, slope=0.1: np.maximum(slope * x, x),
+                "this is the leaky ReLU itself, not its derivative",
+            ),
         ],
     )
 )

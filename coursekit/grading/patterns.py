@@ -64,7 +64,11 @@ def wires_xyz() -> list:
     return [(G.AddGate(), ("x", "y"), "q"), (G.MultiplyGate(), ("q", "z"), "f")]
 
 
-GRAPH_NAMES = {("q", "f"): "f = (x + y) z", ("a", "b", "f"): "f = x x + x y", ("a", "b", "c", "dot", "f"): "the neuron"}
+GRAPH_NAMES = {
+    ("q", "f"): "f = (x + y) z",
+    ("a", "b", "f"): "f = x x + x y",
+    ("a", "b", "c", "dot", "f"): "the neuron",
+}
 
 
 def _describe_graph(args: tuple) -> str:
@@ -119,15 +123,20 @@ add(
         "the max gate's backward (dx, dy)",
         gate_vjp(G.MaxGate),
         public=lambda rng: [(3.0, -1.0, 2.0), (-4.0, 1.0, 2.0), (1.0, 1.0, 2.0), *_max_arrays(rng)],
-        hidden=lambda rng: [(rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)) for _ in range(2)]
-        + _max_arrays(rng),
+        hidden=lambda rng: (
+            [(rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)) for _ in range(2)]
+            + _max_arrays(rng)
+        ),
         outputs=("dx", "dy"),
         hint="max routes the upstream gradient: the input that won gets all of it, the other none; a tie "
         "goes to x. It must work entry by entry on arrays, so no Python `if` on x >= y.",
         lesson=L3,
         section="1. Four patterns",
         mistakes=[
-            (_max_to_y_on_ties, "a tie gives the gradient to y here, but a tie goes to x (the lesson's max gate)"),
+            (
+                _max_to_y_on_ties,
+                "a tie gives the gradient to y here, but a tie goes to x (the lesson's max gate)",
+            ),
             (_max_to_loser, "the gradient went to the smaller input: max routes it to the one that won"),
         ],
     )
@@ -150,7 +159,10 @@ add(
         section="2. A gate is an object with `forward` and `backward`",
         mistakes=[
             (_GateWithoutLocal, "backward is missing the local gradient (1 - s) s: it returns dz s"),
-            (_GateWithoutUpstream, "backward returns the local gradient alone: multiply it by the upstream dz"),
+            (
+                _GateWithoutUpstream,
+                "backward returns the local gradient alone: multiply it by the upstream dz",
+            ),
         ],
     )
 )
@@ -178,10 +190,15 @@ add(
         lesson=L3,
         section="3. A computational graph runs its gates in order",
         mistakes=[
-            (_OverwritingGraph, "a value used by two gates kept only one gradient: branches add, so add to "
-             "grads[name] (+=) instead of overwriting it"),
+            (
+                _OverwritingGraph,
+                "a value used by two gates kept only one gradient: branches add, so add to "
+                "grads[name] (+=) instead of overwriting it",
+            ),
         ],
-        advice={"KeyError": "A gradient was looked up before it was computed: walk the wires in reverse "
-                "order, starting from d(output)/d(output) = 1."},
+        advice={
+            "KeyError": "A gradient was looked up before it was computed: walk the wires in reverse "
+            "order, starting from d(output)/d(output) = 1."
+        },
     )
 )

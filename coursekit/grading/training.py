@@ -50,7 +50,10 @@ def heart_cases(rng: np.random.Generator, n_points: Iterable[int]) -> list[tuple
     for n in n_points:
         X, Y = heart_curve(n)
         model = nn.MLP(
-            [1, 6, 7, 2], activation="sigmoid", output_activation="sigmoid", init="half",
+            [1, 6, 7, 2],
+            activation="sigmoid",
+            output_activation="sigmoid",
+            init="half",
             seed=int(rng.integers(1 << 30)),
         )
         cases.append(({k: v.copy() for k, v in model.params.items()}, X, Y))
@@ -121,7 +124,10 @@ add(
         lesson=L6,
         section="6. The 20-line two-layer network",
         mistakes=[
-            (_step_with("no 2"), "the gradient of the loss sum (y_pred - y)² is 2 (y_pred - y): the 2 is missing"),
+            (
+                _step_with("no 2"),
+                "the gradient of the loss sum (y_pred - y)² is 2 (y_pred - y): the 2 is missing",
+            ),
             (_step_with("ascent"), "the step goes uphill: subtract lr times the gradient"),
             (_step_with("mean"), "the loss is the sum of the squared errors, not their mean"),
         ],

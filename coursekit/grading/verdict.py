@@ -119,7 +119,9 @@ def _factor(expected: np.ndarray, got: np.ndarray) -> float | None:
     return r
 
 
-def _explain_values(name: str, e: np.ndarray, g: np.ndarray, error: float, tol: float, sizes: set[int]) -> str:
+def _explain_values(
+    name: str, e: np.ndarray, g: np.ndarray, error: float, tol: float, sizes: set[int]
+) -> str:
     r = _factor(e, g)
     several = int(np.count_nonzero(e)) >= 2  # one number is always "a factor" of another
     known = r is not None and (
@@ -134,7 +136,9 @@ def _explain_values(name: str, e: np.ndarray, g: np.ndarray, error: float, tol: 
             if abs(r - n) < 1e-6 * n:
                 return f"your {name} is {n}x the expected, and N = {n}: did you forget to divide by N?"
             if abs(r - 1 / n) < 1e-6 / n:
-                return f"your {name} is 1/{n} of the expected, and N = {n}: did you divide by N once too often?"
+                return (
+                    f"your {name} is 1/{n} of the expected, and N = {n}: did you divide by N once too often?"
+                )
         if any(abs(r - k) < 1e-6 * abs(k) for k in (2.0, 0.5, -2.0, -0.5)):
             return f"your {name} is {r:g}x the expected: a factor of 2 is off"
         return f"your {name} is exactly {r:.4g}x the expected: a constant factor is off"
@@ -144,7 +148,8 @@ def _explain_values(name: str, e: np.ndarray, g: np.ndarray, error: float, tol: 
         return f"{name}: {_pair(float(e.ravel()[0]), float(g.ravel()[0]))} (relative error {error:.1e})"
     wrong = np.argwhere(~np.isclose(g, e, rtol=tol, atol=1e-12))
     shown = "; ".join(
-        f"at {_index(tuple(int(k) for k in i))} {_pair(float(e[tuple(i)]), float(g[tuple(i)]))}" for i in wrong[:3]
+        f"at {_index(tuple(int(k) for k in i))} {_pair(float(e[tuple(i)]), float(g[tuple(i)]))}"
+        for i in wrong[:3]
     )
     entries = "entry" if e.size == 1 else "entries"
     return f"{name} differs at {len(wrong)} of {e.size} {entries}: {shown}"
@@ -205,7 +210,11 @@ def compare(
         if missing:
             return f"the result has no entry for {', '.join(map(repr, missing))}"
         for key in expected:
-            label = name.get(key, template.format(key=key)) if isinstance(name, dict) else template.format(key=key)
+            label = (
+                name.get(key, template.format(key=key))
+                if isinstance(name, dict)
+                else template.format(key=key)
+            )
             problem = compare(expected[key], got[key], tol, label, sizes)
             if problem:
                 return problem

@@ -130,18 +130,15 @@ def _lesson_cases(lesson: Lesson, secret: bytes, limits: Limits, student: str) -
     out = {}
     for name, answer in lesson.exercises.items():
         ex = EXERCISES[name]
-        counters = {"seen": 0, "secret": 0}
-
-        def case(args: tuple, group: str, strict: bool = False) -> Case:
-            counters[group] += 1
-            return Case(args, ex.run(ex.reference, copy.deepcopy(args)), strict, group, counters[group] - 1)
-
         seen = [Case(a, e, False, "seen", i) for i, (a, e) in enumerate(_seen_cases(name))]
         stable = [Case(a, e, True, "seen", len(seen) + i) for i, (a, e) in enumerate(_stable_cases(name))]
-        counters["seen"] = len(seen) + len(stable)
-        twins = [case(a, "secret") for a in ex.public(case_rng(secret, f"{name}:public:{student}"))]
-        hidden = [case(a, "secret") for a in ex.hidden(case_rng(secret, f"{name}:{student}"))]
-        kinds = {"public": seen + twins + stable, "hidden": hidden + stable}
+        twins = ex.public(case_rng(secret, f"{name}:public:{student}"))
+        hidden = ex.hidden(case_rng(secret, f"{name}:{student}"))
+        drawn = [
+            Case(a, ex.run(ex.reference, copy.deepcopy(a)), False, "secret", i)
+            for i, a in enumerate(twins + hidden)
+        ]
+        kinds = {"public": seen + drawn[: len(twins)] + stable, "hidden": drawn[len(twins) :] + stable}
         out[name] = ExerciseCases(name, answer, kinds, base.updated(lesson.exercise_limits.get(name)))
     return out
 
@@ -150,7 +147,9 @@ def _job(lesson: Lesson, cases: dict[str, ExerciseCases], answers: dict[str, lis
     cells = [{"kind": "setup", "id": f"{i + 1}", "source": s} for i, s in enumerate(lesson.setup)]
     for grade_id in lesson.answer_ids:
         for i, source in enumerate(answers.get(grade_id, [])):
-            cells.append({"kind": "answer", "id": f"{grade_id}" + (f"#{i + 1}" if i else ""), "source": source})
+            cells.append(
+                {"kind": "answer", "id": f"{grade_id}" + (f"#{i + 1}" if i else ""), "source": source}
+            )
     exercises = []
     for name, c in cases.items():
         ex = EXERCISES[name]
@@ -196,7 +195,11 @@ def _cell_verdict(entry: dict[str, Any], kind: str, c: ExerciseCases) -> tuple[b
     first = c.kinds["public"][0]
     for i, case in enumerate(cases, 1):
         results = groups[case.group]
-        if not isinstance(results, list) or len(results) <= case.index or not isinstance(results[case.index], dict):
+        if (
+            not isinstance(results, list)
+            or len(results) <= case.index
+            or not isinstance(results[case.index], dict)
+        ):
             return False, "the grading process returned malformed results"
         result = results[case.index]
         shown = case.group == "seen"  # inputs and messages the student can see anyway
@@ -206,7 +209,9 @@ def _cell_verdict(entry: dict[str, Any], kind: str, c: ExerciseCases) -> tuple[b
             if error == "NotImplementedError":
                 return False, "not attempted yet"
             if case.strict and error in ("FloatingPointError", "OverflowError", "RuntimeWarning"):
-                return False, stability_problem(ex, case.args, OverflowError(str(result.get("message"))[:120])) or ""
+                return False, stability_problem(
+                    ex, case.args, OverflowError(str(result.get("message"))[:120])
+                ) or ""
             line = f" ({result['where']})" if result.get("where") else ""
             extra = f" {ex.advice[error]}" if error in ex.advice else ""
             text = f": {str(result.get('message'))[:200]}" if shown else ""  # secret cases: no message
@@ -252,7 +257,9 @@ def _decide(outcome: Outcome, lesson: Lesson, cases: dict[str, ExerciseCases], r
         outcome.exercise_status.setdefault(cell.exercise, "graded")
         outcome.points[cell.grade_id] = cell.points if passed else 0.0
         outcome.messages[cell.grade_id] = message
-        events = entry.get("events", []) + [f"{cell.exercise}: called {n}" for n in entry.get("forbidden", [])]
+        events = entry.get("events", []) + [
+            f"{cell.exercise}: called {n}" for n in entry.get("forbidden", [])
+        ]
         for text in events:
             if text not in outcome.events:
                 outcome.events.append(text)
@@ -277,7 +284,9 @@ def _decide_safely(outcome: Outcome, lesson: Lesson, cases: dict[str, ExerciseCa
     except Exception as exc:  # noqa: BLE001 - hostile results must not take the batch down
         outcome.points = {c.grade_id: 0.0 for c in lesson.graded}
         outcome.exercise_status = dict.fromkeys(lesson.exercises, "crashed")
-        outcome.messages = dict.fromkeys(outcome.points, "crashed: the grading process sent back malformed results")
+        outcome.messages = dict.fromkeys(
+            outcome.points, "crashed: the grading process sent back malformed results"
+        )
         outcome.events.append(f"malformed results from the sandbox ({type(exc).__name__})")
     outcome.reason = _clean(outcome.reason)
     outcome.messages = {k: _clean(v, 600) for k, v in outcome.messages.items()}
@@ -306,7 +315,11 @@ def _feedback_page(outcome: Outcome, lesson: Lesson, sandbox: str) -> str:
     total = sum(outcome.points.values())
     maximum = sum(c.points for c in lesson.graded)
     note = "" if sandbox != "none" else "<p><b>Graded without the sandbox: unprotected.</b></p>"
-    status = "" if outcome.status == "graded" else f"<p>{html.escape(outcome.status)}: {html.escape(outcome.reason)}</p>"
+    status = (
+        ""
+        if outcome.status == "graded"
+        else f"<p>{html.escape(outcome.status)}: {html.escape(outcome.reason)}</p>"
+    )
     return (
         "<!doctype html><meta charset='utf-8'>"
         f"<title>{html.escape(lesson.name)}: {html.escape(outcome.student)}</title>"
@@ -402,10 +415,16 @@ def grade(
                     sub.grade_ids, {n: read_lesson(source / n / f"{n}.ipynb") for n in lessons(source)}, name
                 )
                 if other:
-                    outcomes[key] = Outcome(student, name, "wrong lesson", f"{path.name} holds {other}'s exercises")
+                    outcomes[key] = Outcome(
+                        student, name, "wrong lesson", f"{path.name} holds {other}'s exercises"
+                    )
                     continue
             digest = _digest(
-                path.read_bytes(), source_digests[name], secret, mode.encode(), GRADER_VERSION.encode(),
+                path.read_bytes(),
+                source_digests[name],
+                secret,
+                mode.encode(),
+                GRADER_VERSION.encode(),
                 json.dumps(limits.__dict__, sort_keys=True).encode(),
             )
             cached = cache_dir / student / f"{name}.json"
@@ -436,13 +455,19 @@ def grade(
     return _rows(specs, outcomes, mode)
 
 
-def _rows(specs: dict[str, Lesson], outcomes: dict[tuple[str, str], Outcome], mode: str) -> list[dict[str, Any]]:
+def _rows(
+    specs: dict[str, Lesson], outcomes: dict[tuple[str, str], Outcome], mode: str
+) -> list[dict[str, Any]]:
     rows = []
     for (student, name), outcome in sorted(outcomes.items()):
         spec = specs[name]
         for exercise in spec.exercises:
             points = sum(outcome.points.get(c.grade_id, 0.0) for c in spec.graded if c.exercise == exercise)
-            status = outcome.status if outcome.status != "graded" else outcome.exercise_status.get(exercise, "graded")
+            status = (
+                outcome.status
+                if outcome.status != "graded"
+                else outcome.exercise_status.get(exercise, "graded")
+            )
             rows.append(
                 {
                     "student": student,
@@ -468,20 +493,26 @@ def _write_outputs(
         writer.writerows(rows)
     lines = []
     if mode == "none":
-        lines.append("UNPROTECTED: graded with --no-sandbox; student code could read and write as the grader.")
+        lines.append(
+            "UNPROTECTED: graded with --no-sandbox; student code could read and write as the grader."
+        )
     for (student, name), outcome in sorted(outcomes.items()):
         if outcome.status not in ("graded", "missing"):
             lines.append(f"{student}/{name}: {outcome.status}: {outcome.reason}")
         for exercise, status in outcome.exercise_status.items():
             if status != "graded":
-                reasons = {outcome.messages.get(c.grade_id) for c in specs[name].graded if c.exercise == exercise}
+                reasons = {
+                    outcome.messages.get(c.grade_id) for c in specs[name].graded if c.exercise == exercise
+                }
                 lines.append(f"{student}/{name}/{exercise}: {'; '.join(sorted(r for r in reasons if r))}")
         for event in outcome.events:
             lines.append(f"{student}/{name}: {event}")
     report = out_csv.with_name(out_csv.stem + "_report.txt")
     report.write_text("\n".join(lines) + ("\n" if lines else ""))
     graded = [
-        (s, n, o.points) for (s, n), o in sorted(outcomes.items()) if o.status not in ("missing",) and o.points
+        (s, n, o.points)
+        for (s, n), o in sorted(outcomes.items())
+        if o.status not in ("missing",) and o.points
     ]
     record_grades(course, graded)
     remove_grades(course, [(s, n) for (s, n), o in outcomes.items() if o.status == "missing"])
@@ -513,8 +544,12 @@ def summary(rows: list[dict[str, Any]]) -> str:
     per_exercise: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for r in rows:
         if r["status"] != "missing":
-            per_exercise.setdefault((r["lesson"], r["exercise"]), []).append((float(r["points"]), float(r["max"])))
+            per_exercise.setdefault((r["lesson"], r["exercise"]), []).append(
+                (float(r["points"]), float(r["max"]))
+            )
     for (lesson, exercise), values in sorted(per_exercise.items()):
         mean = sum(p for p, _ in values) / len(values)
-        lines.append(f"  {lesson} {exercise}: mean {mean:.2f} of {values[0][1]:g} ({len(values)} submissions)")
+        lines.append(
+            f"  {lesson} {exercise}: mean {mean:.2f} of {values[0][1]:g} ({len(values)} submissions)"
+        )
     return "\n".join(lines)

@@ -94,7 +94,9 @@ def read_lesson(path: Path) -> Lesson:
         elif grading.get("grade"):
             exercise, answer, cases = _check_call(_source(cell), f"{name}: {grading['grade_id']}")
             above = answers[-1] if answers else ""
-            graded.append(GradedCell(grading["grade_id"], float(grading["points"]), exercise, answer, cases, above))
+            graded.append(
+                GradedCell(grading["grade_id"], float(grading["points"]), exercise, answer, cases, above)
+            )
             if meta.get("coursekit", {}).get("limits"):
                 exercise_limits.setdefault(exercise, {}).update(meta["coursekit"]["limits"])
         elif cell.cell_type == "code" and SETUP_TAG in meta.get("tags", []):

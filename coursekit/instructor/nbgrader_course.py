@@ -58,7 +58,9 @@ def generate_assignments(root: Path, names: list[str]) -> None:
     for name in names:
         result = api.generate_assignment(name, force=True)
         if not result["success"]:
-            lines = [line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()]
+            lines = [
+                line for line in (result.get("error") or result.get("log") or "").splitlines() if line.strip()
+            ]
             cause = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "")
             raise RuntimeError(f"nbgrader generate_assignment {name} failed: {cause.strip()[:500]}")
 

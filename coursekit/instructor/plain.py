@@ -115,7 +115,7 @@ def _decode(data: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
         return [_decode(v, _depth + 1, count) for v in data]
     if not (isinstance(data, dict) and len(data) == 1):
         raise PlainDataError(f"unexpected element of type {type(data).__name__}")
-    (tag, body), = data.items()
+    ((tag, body),) = data.items()
     if tag == "__float__" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag == "__array__":

@@ -48,9 +48,9 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import numpy as np  # noqa: E402
 import posix  # noqa: E402
 
+import numpy as np  # noqa: E402
 import plain  # noqa: E402  (the plain-data codec, beside this file)
 
 _exit = posix._exit  # the child's own way out, kept before answers run
@@ -58,13 +58,32 @@ MEMORY_PACKAGE = "/coursekit-in-memory"  # the file name of coursekit's code her
 SCRATCH = os.environ.get("COURSEKIT_SCRATCH", os.getcwd())
 BLOCKED_EVENTS = frozenset(
     {
-        "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.kill",
-        "os.killpg", "signal.pthread_kill", "subprocess.Popen", "pty.spawn", "sys.setprofile",
-        "sys.settrace", "gc.get_objects", "gc.get_referrers", "gc.get_referents", "socket.connect",
-        "socket.bind", "os.chdir", "os.chroot", "sys._current_frames",
+        "os.fork",
+        "os.forkpty",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.kill",
+        "os.killpg",
+        "signal.pthread_kill",
+        "subprocess.Popen",
+        "pty.spawn",
+        "sys.setprofile",
+        "sys.settrace",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "socket.connect",
+        "socket.bind",
+        "os.chdir",
+        "os.chroot",
+        "sys._current_frames",
     }
 )
-BLOCKED_MODULES = frozenset({"ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters", "multiprocessing"})
+BLOCKED_MODULES = frozenset(
+    {"ctypes", "_ctypes", "cffi", "_posixsubprocess", "_xxsubinterpreters", "multiprocessing"}
+)
 
 
 class ForbiddenCall(Exception):
@@ -106,7 +125,17 @@ class _MemoryModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(compile(source, f"{MEMORY_PACKAGE}/{rel}", "exec"), module.__dict__)
 
 
-CORE_MODULES = ("engine", "gates", "graph", "gradcheck", "jacobian", "nn", "data", "exercise_calls", "grading")
+CORE_MODULES = (
+    "engine",
+    "gates",
+    "graph",
+    "gradcheck",
+    "jacobian",
+    "nn",
+    "data",
+    "exercise_calls",
+    "grading",
+)
 
 
 def _install_coursekit(sources: dict[str, list], cells: list[dict]) -> None:
@@ -357,7 +386,9 @@ def _child(job: dict, exercise: dict, group: str, write_fd: int, results_fd: int
         os.close(results_fd)
         cells = _scrub(job, exercise)
         del job
-        log = os.open(os.path.join(SCRATCH, f"{exercise['name']}-{group}.log"), os.O_WRONLY | os.O_CREAT, 0o600)
+        log = os.open(
+            os.path.join(SCRATCH, f"{exercise['name']}-{group}.log"), os.O_WRONLY | os.O_CREAT, 0o600
+        )
         os.dup2(log, 1)
         os.dup2(log, 2)
         limits = exercise["limits"]
@@ -420,7 +451,10 @@ def _collect(pid: int, read_fd: int, limits: dict) -> dict:
     except ValueError:
         entry = None
     if not isinstance(entry, dict):
-        return {"status": "crashed", "reason": "no readable report: the answer ended its process or wrote to its pipe"}
+        return {
+            "status": "crashed",
+            "reason": "no readable report: the answer ended its process or wrote to its pipe",
+        }
     return entry
 
 
@@ -485,7 +519,9 @@ def main(in_fd: int, results_fd: int) -> None:
             _kill_leftovers(pid)
             log = os.path.join(SCRATCH, f"{exercise['name']}-{group}.log")
             if os.path.exists(log) and os.path.getsize(log) >= exercise["limits"]["output"]:
-                part.setdefault("events", []).append(f"printed output cut at {exercise['limits']['output'] >> 20} MB")
+                part.setdefault("events", []).append(
+                    f"printed output cut at {exercise['limits']['output'] >> 20} MB"
+                )
             parts[group] = part
             if part.get("status") != "ran":
                 break

@@ -244,7 +244,9 @@ def run_job(job: dict[str, Any], sandbox: bool = True, startup: float = 60.0) ->
     """
     wall = startup + sum(2 * (e["limits"]["wall"] + 1) for e in job["exercises"])
     output_limit = sum(2 * e["limits"]["output"] for e in job["exercises"]) + (1 << 20)
-    message = b'{"sources": ' + SOURCES_MESSAGE() + b', "job": ' + json.dumps(job, allow_nan=False).encode() + b"}"
+    message = (
+        b'{"sources": ' + SOURCES_MESSAGE() + b', "job": ' + json.dumps(job, allow_nan=False).encode() + b"}"
+    )
     with tempfile.TemporaryDirectory(prefix="coursekit-job-") as tmp_name:
         tmp = Path(tmp_name)
         read_fd, write_fd = os.pipe()
