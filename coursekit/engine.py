@@ -342,27 +342,7 @@ class Value:
             g = v.grad
             if type(g) is float and g == 0.0:
                 continue  # nothing flows back through this node
-            b = v._y
-            if b is _MANY:
-                grads = v._gate.vjp(g, v.data, *[p.data for p in a])
-                for p, gp in zip(a, grads):
-                    _accumulate(p, gp)
-            elif b is not None:
-                ga, gb = v._gate.vjp(g, v.data, a.data, b.data)
-                if type(ga) is float and type(a.grad) is float:
-                    a.grad += ga
-                else:
-                    _accumulate(a, ga)
-                if type(gb) is float and type(b.grad) is float:
-                    b.grad += gb
-                else:
-                    _accumulate(b, gb)
-            else:
-                ga = v._gate.vjp(g, v.data, a.data)
-                if type(ga) is float and type(a.grad) is float:
-                    a.grad += ga
-                else:
-                    _accumulate(a, ga)
+            _backprop_node(v, a, g)
 
     def zero_grad(self) -> None:
         """Set the gradient of every value in this graph to zero."""
@@ -408,6 +388,34 @@ def _accumulate(node: Value, g: Data) -> None:
         node.grad = g + node.grad
     else:
         node.grad += g
+
+
+def _backprop_node(v: Value, a: Any, g: Data) -> None:
+    """One node of the backward pass: downstream = local x upstream ``g``, into its inputs' grads.
+
+    ``a`` is ``v._x``: the first input, or the tuple of inputs of a many-input gate. Shared by
+    ``Value.backward`` and ``Graph.backward``.
+    """
+    b = v._y
+    if b is _MANY:
+        for p, gp in zip(a, v._gate.vjp(g, v.data, *[p.data for p in a])):
+            _accumulate(p, gp)
+    elif b is not None:
+        ga, gb = v._gate.vjp(g, v.data, a.data, b.data)
+        if type(ga) is float and type(a.grad) is float:
+            a.grad += ga
+        else:
+            _accumulate(a, ga)
+        if type(gb) is float and type(b.grad) is float:
+            b.grad += gb
+        else:
+            _accumulate(b, gb)
+    else:
+        ga = v._gate.vjp(g, v.data, a.data)
+        if type(ga) is float and type(a.grad) is float:
+            a.grad += ga
+        else:
+            _accumulate(a, ga)
 
 
 def _as_value(x: Any) -> Value:

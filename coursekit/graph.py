@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import _MANY, Value, _accumulate, _by_id
+from .engine import Value, _backprop_node, _by_id
 from .gates import Data, Gate, ShapeError, as_data, reduce_to_shape, shape_of
 
 
@@ -211,26 +211,7 @@ class Graph:
             keep_up(g)
             if type(g) is float and g == 0.0:
                 continue  # nothing flows back through this node
-            b = v._y
-            if b is None:
-                ga = v._gate.vjp(g, v.data, a.data)
-                if type(ga) is float and type(a.grad) is float:
-                    a.grad += ga
-                else:
-                    _accumulate(a, ga)
-            elif b is _MANY:
-                for p, gp in zip(a, v._gate.vjp(g, v.data, *[p.data for p in a])):
-                    _accumulate(p, gp)
-            else:
-                ga, gb = v._gate.vjp(g, v.data, a.data, b.data)
-                if type(ga) is float and type(a.grad) is float:
-                    a.grad += ga
-                else:
-                    _accumulate(a, ga)
-                if type(gb) is float and type(b.grad) is float:
-                    b.grad += gb
-                else:
-                    _accumulate(b, gb)
+            _backprop_node(v, a, g)
         self.steps = _Steps(self, step_nodes, ups)
         return {name: v.grad for name, v in self.inputs.items()}
 
