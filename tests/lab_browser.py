@@ -1,0 +1,209 @@
+"""JupyterLab on a free port and headless Chromium, for the browser test and bench_browser.py.
+
+The server runs on 127.0.0.1 with a temporary HOME, settings, workspaces and runtime folder,
+serving a temporary copy of the notebooks (JupyterLab autosaves). The students' view:
+nbgrader's extensions (installed in the test environment for the grading tests) are disabled,
+as they are absent from the students' own environment. Chromium is Debian's
+(`apt install chromium`) driven by Python's playwright; playwright's own download is not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "coursekit-browser-test"
+NBGRADER_LAB = "@jupyter/nbgrader"
+NBGRADER_SERVER = [
+    f"nbgrader.server_extensions.{name}"
+    for name in ("formgrader", "validate_assignment", "assignment_list", "course_list")
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+        return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def lab_server(notebooks: Path, base: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve a copy of ``notebooks`` (as root/notebooks) with JupyterLab; yields the base URL."""
+    root = base / "root"
+    shutil.copytree(notebooks, root / "notebooks")
+    settings = base / "settings"
+    for plugin, values in {
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }.items():
+        path = settings / plugin
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    config = base / "config"
+    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {NBGRADER_LAB: True}})
+    )
+    server_config = {"ServerApp": {"jpserver_extensions": dict.fromkeys(NBGRADER_SERVER, False)}}
+    (config / "jupyter_server_config.json").write_text(json.dumps(server_config))
+    home = base / "home"
+    home.mkdir()
+    env = dict(
+        env or os.environ,
+        HOME=str(home),
+        TMPDIR=str(base),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        JUPYTER_CONFIG_DIR=str(config),
+    )
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={root}",
+        "--expose-app-in-browser",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    with open(base / "server.log", "w") as log:
+        server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 90
+            while not server_answers(url):
+                if server.poll() is not None or time.time() > deadline:
+                    log_tail = (base / "server.log").read_text()[-3000:]
+                    raise RuntimeError(f"JupyterLab did not start:\n{log_tail}")
+                time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()  # SIGTERM: the server shuts its kernels down
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's Chromium, headless, through playwright's driver."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+APP_READY = "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+
+WAIT_FOR_KERNEL = """async () => {
+  const app = window.jupyterapp;
+  const nb = app.shell.currentWidget;
+  if (!nb || !nb.sessionContext) return false;
+  await nb.context.ready;
+  await nb.sessionContext.ready;
+  const kernel = nb.sessionContext.session && nb.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}"""
+
+RUN_STATE = """() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  const cells = nb.content.widgets.filter(c => c.model.type === 'code');
+  const outputs = cells.flatMap(c => c.model.outputs.toJSON());
+  const errors = outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue}`);
+  const stderr = outputs.filter(o => o.output_type === 'stream' && o.name === 'stderr').map(o => o.text);
+  const done = cells.every(c => c.model.executionCount !== null);
+  const kernel = nb.sessionContext.session.kernel;
+  const widgets = outputs.filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json']).length;
+  return {done, errors, stderr, idle: kernel.status === 'idle', cells: cells.length, widgets};
+}"""
+
+CANVAS_IMAGE = """(area) => {
+  const c = area.querySelector('.jupyter-matplotlib-canvas-div canvas');
+  return c && c.width > 0 ? c.toDataURL() : null;
+}"""
+
+
+def wait_until(fn: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def settled_image(page: Any, area: Any, timeout: float = 15.0) -> str | None:
+    """The figure's pixels once they have stopped changing for half a second (ipympl redraws async)."""
+    last, since = None, time.time()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        now = page.evaluate(CANVAS_IMAGE, area)
+        if now is not None and now == last:
+            if time.time() - since > 0.5:
+                return now
+        else:
+            last, since = now, time.time()
+        time.sleep(0.1)
+    return last
+
+
+def open_notebook(page: Any, url: str, name: str) -> None:
+    """Open notebooks/<name> in its own fresh workspace and wait for its kernel."""
+    workspace = Path(name).stem.replace("_", "-")
+    page.goto(f"{url}/lab/workspaces/{workspace}/tree/notebooks/{name}?token={TOKEN}&reset", timeout=60_000)
+    page.wait_for_function(APP_READY, timeout=60_000)
+    wait_until(lambda: page.evaluate(WAIT_FOR_KERNEL), 90, "the kernel to be ready")
+
+
+def run_all_cells(page: Any, timeout: float = 240) -> dict[str, Any]:
+    """Run every cell with JupyterLab's own command; the run state once done (or failed) and idle."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    return wait_until(
+        lambda: (s := page.evaluate(RUN_STATE)) and ((s["done"] or s["errors"]) and s["idle"]) and s,
+        timeout,
+        "all cells to run",
+    )
+
+
+def shut_down_kernel(page: Any) -> None:
+    """Stop the current notebook's kernel (the next notebook then has the machine to itself)."""
+    page.evaluate(
+        "async () => { const nb = window.jupyterapp.shell.currentWidget;"
+        " if (nb && nb.sessionContext) await nb.sessionContext.shutdown(); }"
+    )
