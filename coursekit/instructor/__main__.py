@@ -14,7 +14,8 @@ from .sandbox import INSTALL_HINT, Limits, unavailable_reason
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coursekit.instructor", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("student-notebooks", help="write notebooks/ from course/source with nbgrader")
+    sn = sub.add_parser("student-notebooks", help="write notebooks/ from course/source with nbgrader")
+    sn.add_argument("lessons", nargs="*", help="lesson names (default: every lesson in course/source)")
     g = sub.add_parser("grade", help="grade a folder of submissions (one folder per student)")
     g.add_argument("submissions", type=Path)
     g.add_argument("--out", type=Path, default=Path("grades.csv"))
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "student-notebooks":
-        for path in generate():
+        for path in generate(names=args.lessons or None):
             print(f"wrote {path.relative_to(ROOT)}")
         return 0
     if not args.no_sandbox and unavailable_reason():
