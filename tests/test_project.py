@@ -226,3 +226,33 @@ def test_students_get_the_course_and_instructors_get_nbgrader(monkeypatch, tmp_p
     assert dev.STUDENT_VENV != dev.INSTRUCTOR_VENV
     requirements = (ROOT / "binder" / "requirements.txt").read_text().lower()
     assert "nbgrader" not in requirements  # nor on Binder
+
+
+def test_a_wheel_holds_every_package(tmp_path):
+    """A plain `pip install` (Colab, a wheel) gets every coursekit package, not only the editable one."""
+    import zipfile
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("coursekit-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    packages = sorted(
+        p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "coursekit").rglob("__init__.py")
+    )
+    assert len(packages) >= 3
+    missing = [pkg for pkg in packages if f"{pkg}/__init__.py" not in names]
+    assert not missing, f"the wheel lacks {missing}"
