@@ -15,7 +15,8 @@ The students' environment (.venv) holds the course only: no nbgrader menus in th
 For maintainers, once the repository is public on GitHub:
 
     python3 dev.py binder-links [GITHUB_URL] [--branch BRANCH]
-                               write the README's Binder links (default: the URL of the git
+                               write the README's Binder and Colab links and the repository
+                               each lesson's Colab cell installs (default: the URL of the git
                                remote "origin" and the current branch)
 
 Arguments after the command go to JupyterLab or pytest (``python3 dev.py test -k engine``).
@@ -25,6 +26,7 @@ Both commands are safe to repeat: a second run only installs what is missing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -210,33 +212,95 @@ def binder_url(repo: str, branch: str, notebook: str) -> str:
     return f"{BINDER}/{repo}/{quote(branch, safe='')}?urlpath={quote('lab/tree/' + notebook, safe='/')}"
 
 
-def with_binder_links(readme: str, repo: str, branch: str) -> str:
-    """The README with a Binder column in the lesson table, one link per lesson row.
+def with_link_column(readme: str, title: str, link: Callable[[str], str]) -> str:
+    """The README with a ``title`` column in the lesson table: ``link(notebook)`` in each lesson row.
 
     Rows are recognised by their link to ``notebooks/NAME.ipynb``; running it again replaces
-    the links (a new repository or branch) rather than adding a column.
+    that column's links (a new repository or branch) rather than adding a column.
     """
     lines = readme.split("\n")
     rows = [i for i, line in enumerate(lines) if _LESSON_ROW.match(line)]
     if not rows:
         raise ValueError("binder-links: the README has no lesson table (rows linking to notebooks/*.ipynb)")
     header, rule = rows[0] - 2, rows[0] - 1
-    has_column = lines[header].rstrip().endswith("| Binder |")
-    if not has_column:
-        lines[header] = lines[header].rstrip() + " Binder |"
-        lines[rule] = lines[rule].rstrip() + "--------|"
+    titles = [c.strip() for c in lines[header].strip().strip("|").split("|")]
+    if title not in titles:
+        lines[header] = lines[header].rstrip() + f" {title} |"
+        lines[rule] = lines[rule].rstrip() + "-" * (len(title) + 2) + "|"
+        titles.append(title)
+    column = titles.index(title)
     for i in rows:
-        notebook = _LESSON_ROW.match(lines[i])[1]
-        cell = f" [![Open in Binder]({BINDER_BADGE})]({binder_url(repo, branch, notebook)}) |"
-        row = lines[i].rstrip()
-        if has_column:
-            row = row[: row.rstrip("|").rstrip().rfind("|") + 1]
-        lines[i] = row + cell
+        cells = lines[i].strip().strip("|").split("|")
+        cells += [""] * (len(titles) - len(cells))
+        cells[column] = f" {link(_LESSON_ROW.match(lines[i])[1])} "
+        lines[i] = "|" + "|".join(cells) + "|"
     return "\n".join(lines)
 
 
+def with_binder_links(readme: str, repo: str, branch: str) -> str:
+    """The README with a Binder column in the lesson table, one link per lesson row."""
+    return with_link_column(
+        readme, "Binder", lambda nb: f"[![Open in Binder]({BINDER_BADGE})]({binder_url(repo, branch, nb)})"
+    )
+
+
+def with_colab_links(readme: str, repo: str, branch: str) -> str:
+    """The README with a Colab column in the lesson table, one link per lesson row."""
+    return with_link_column(
+        readme, "Colab", lambda nb: f"[![Open in Colab]({COLAB_BADGE})]({colab_url(repo, branch, nb)})"
+    )
+
+
+COLAB = "https://colab.research.google.com/github"
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+COLAB_CELL_ID = "colab-setup"
+_COURSE_LINE = re.compile(r"^(    COURSE = )(\S+)(.*)$", re.M)
+
+
+def colab_url(repo: str, branch: str, notebook: str) -> str:
+    """A Colab link that opens ``notebook`` of ``repo`` at ``branch``."""
+    return f"{COLAB}/{repo}/blob/{quote(branch, safe='')}/{quote(notebook, safe='/')}"
+
+
+def colab_cell(course: str | None = None) -> str:
+    """Each lesson's first code cell: on Colab, install coursekit from ``course`` (a pip URL)."""
+    return "\n".join(
+        [
+            "# On Google Colab this cell installs coursekit and turns on Colab's widget manager;",
+            "# anywhere else it does nothing.",
+            "import sys",
+            "",
+            'if "google.colab" in sys.modules:',
+            "    import subprocess",
+            "",
+            "    from google.colab import output",
+            "",
+            f"    COURSE = {course!r}  # the repository to install: `python3 dev.py binder-links` writes it",
+            "    if COURSE is None:",
+            '        raise RuntimeError("no repository to install coursekit from (README: Colab)")',
+            '    pip = [sys.executable, "-m", "pip", "install", "--quiet"]',
+            '    subprocess.run([*pip, "--no-deps", COURSE], check=True)  # Colab has numpy and matplotlib',
+            '    subprocess.run([*pip, "ipympl"], check=True)',
+            "    output.enable_custom_widget_manager()",
+        ]
+    )
+
+
+def with_colab_course(notebook: dict, course: str, name: str = "the notebook") -> dict:
+    """The notebook with its Colab cell installing from ``course``; ValueError if it has none."""
+    for cell in notebook["cells"]:
+        if cell.get("id") == COLAB_CELL_ID:
+            source = "".join(cell["source"])
+            if not _COURSE_LINE.search(source):
+                raise ValueError(f"binder-links: the Colab cell of {name} has no COURSE line")
+            source = _COURSE_LINE.sub(lambda m: f"{m[1]}{course!r}{m[3]}", source)
+            cell["source"] = source.splitlines(keepends=True)
+            return notebook
+    raise ValueError(f"binder-links: {name} has no Colab cell (a code cell with id {COLAB_CELL_ID!r})")
+
+
 def binder_links(args: list[str]) -> None:
-    """Write the README's Binder links for a GitHub repository and branch."""
+    """Write the README's Binder and Colab links, and the lessons' Colab cell, for a GitHub repository."""
     parser = argparse.ArgumentParser(prog="dev.py binder-links", description=binder_links.__doc__)
     parser.add_argument("url", nargs="?", help="the GitHub repository (default: git remote origin)")
     parser.add_argument("--branch", help="the branch Binder builds (default: the current branch)")
@@ -252,14 +316,27 @@ def binder_links(args: list[str]) -> None:
     branch = options.branch or git("rev-parse", "--abbrev-ref", "HEAD") or "main"
     if branch == "HEAD":
         sys.exit("binder-links: HEAD is detached, so there is no branch to link; give --branch BRANCH")
+    lessons = sorted((ROOT / "course" / "source").glob("*/*.ipynb")) + sorted(
+        (ROOT / "notebooks").glob("*.ipynb")
+    )
     try:
         repo = github_repo(url)
+        course = f"git+https://github.com/{repo}@{branch}"
+        notebooks = {
+            path: with_colab_course(json.loads(path.read_text("utf-8")), course, path.name)
+            for path in lessons
+        }
         readme = ROOT / "README.md"
         text = with_binder_links(readme.read_text(encoding="utf-8"), repo, branch)
-        readme.write_text(text, encoding="utf-8")
+        readme.write_text(with_colab_links(text, repo, branch), encoding="utf-8")
     except ValueError as exc:
         sys.exit(str(exc))
-    say(f"README.md: Binder links to {repo} at {branch}")
+    for path, notebook in notebooks.items():  # written as nbformat writes them
+        path.write_text(
+            json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    say(f"README.md: Binder and Colab links to {repo} at {branch}")
+    say(f"the Colab cell of {len(lessons)} notebooks installs {course}")
 
 
 def main() -> None:

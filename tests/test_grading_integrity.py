@@ -28,7 +28,7 @@ from coursekit.instructor.secret import course_secret
 LESSONS = [
     "02_computational_graphs",
     "03_backward_patterns_and_modules",
-    "05_neural_networks_and_activations",
+    "04_jacobians_and_vectorized_gradients",
 ]
 PACKAGE = Path(coursekit.__file__).resolve().parent
 MARKER = "4242"  # in the command line of processes the attacks start
@@ -61,7 +61,7 @@ def table_attack() -> str:
 
 def attacks(paths: dict[str, str]) -> dict[str, tuple[str, str, str]]:
     """name -> (lesson, answer grade_id, answer cell source); each aims at one exercise."""
-    L2, L3, L5 = LESSONS
+    L2, L3, L4 = LESSONS
     mb = "multiply_backward_answer"
     return {
         "check_patch": (L2, mb, "check = lambda *a, **k: None\n" + WRONG),
@@ -124,7 +124,7 @@ def attacks(paths: dict[str, str]) -> dict[str, tuple[str, str, str]]:
             "from coursekit.gates import SigmoidGate\nclass MySigmoidGate(SigmoidGate):\n    pass\n",
         ),
         "library_layer": (
-            L5,
+            L4,
             "affine_backward_answer",
             "from coursekit import nn\n"
             "def affine_backward(dout, x, W):\n    layer = nn.Linear(W.shape[1], W.shape[0])\n"
@@ -366,7 +366,8 @@ def points(rows, student):
 def test_correct_work_gets_full_marks(batch):
     for student in ("ada", "classmate"):
         got = points(batch["rows"], student)
-        assert len(got) == 7 and all(v == 2.0 for v in got.values()), (student, got)
+        expected = sum(ex.lesson in LESSONS for ex in EXERCISES.values())
+        assert len(got) == expected and all(v == 2.0 for v in got.values()), (student, got)
 
 
 @pytest.mark.parametrize(
@@ -391,7 +392,7 @@ def test_forbidden_calls_and_sandbox_events_are_reported(batch):
         "library_subclass/03_backward_patterns_and_modules: sigmoid_gate: called coursekit.gates." in report
     )
     assert (
-        "library_layer/05_neural_networks_and_activations: affine_backward: called coursekit.nn.Linear"
+        "library_layer/04_jacobians_and_vectorized_gradients: affine_backward: called coursekit.nn.Linear"
         in report
     )
     assert "library_value/02_computational_graphs: sigmoid_neuron: called coursekit.graph.Graph" in report

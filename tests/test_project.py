@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 import venv
 from pathlib import Path
@@ -178,6 +179,8 @@ def test_binder_links_open_each_lesson_in_jupyterlab():
 def test_binder_links_command_writes_the_readme(tmp_path):
     shutil.copy(ROOT / "dev.py", tmp_path)
     shutil.copy(ROOT / "README.md", tmp_path)
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    shutil.copytree(ROOT / "course" / "source", tmp_path / "course" / "source")
     cmd = [sys.executable, str(tmp_path / "dev.py"), "binder-links"]
     env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}  # not inside a git clone
     orphan = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
@@ -191,9 +194,98 @@ def test_binder_links_command_writes_the_readme(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
-    assert readme.count("mybinder.org/v2/gh/some-org/backprop/main?urlpath=lab/tree/notebooks/") == len(
-        list((ROOT / "notebooks").glob("*.ipynb"))
-    )
+    lessons = len(list((ROOT / "notebooks").glob("*.ipynb")))
+    assert readme.count("mybinder.org/v2/gh/some-org/backprop/main?urlpath=lab/tree/notebooks/") == lessons
+    assert readme.count("colab.research.google.com/github/some-org/backprop/blob/main/notebooks/") == lessons
+    written = sorted(tmp_path.glob("notebooks/*.ipynb")) + sorted(tmp_path.glob("course/source/*/*.ipynb"))
+    assert len(written) == 2 * lessons
+    for path in written:
+        cell = colab_cell_of(json.loads(path.read_text(encoding="utf-8")))
+        assert "    COURSE = 'git+https://github.com/some-org/backprop@main'  # the repository" in cell, path
+        # only that line changed: the notebook is otherwise byte for byte what it was
+        original = ROOT / path.relative_to(tmp_path)
+        assert _without_course(path.read_text(encoding="utf-8")) == _without_course(
+            original.read_text("utf-8")
+        )
+
+
+LESSON_FILES = sorted(ROOT.glob("course/source/*/*.ipynb")) + sorted(ROOT.glob("notebooks/*.ipynb"))
+
+
+def colab_cell_of(notebook: dict) -> str:
+    """The source of the notebook's first code cell, which must be the Colab cell."""
+    first = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+    assert first.get("id") == "colab-setup", "the first code cell is not the Colab cell"
+    return "".join(first["source"])
+
+
+def _without_course(text: str) -> str:
+    return re.sub(r"COURSE = \S+", "COURSE = ...", text)
+
+
+@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_lesson_starts_with_the_colab_cell(path):
+    cell = colab_cell_of(json.loads(path.read_text(encoding="utf-8")))
+    assert _without_course(cell) == _without_course(_dev().colab_cell())
+
+
+class StandInColab:
+    """A stand-in ``google.colab`` module: records whether the custom widget manager was enabled."""
+
+    def __init__(self, monkeypatch):
+        import types
+
+        self.enabled = 0
+        google, colab, output = (
+            types.ModuleType(n) for n in ("google", "google.colab", "google.colab.output")
+        )
+        output.enable_custom_widget_manager = self._enable
+        colab.output, google.colab = output, colab
+        for name, module in [("google", google), ("google.colab", colab), ("google.colab.output", output)]:
+            monkeypatch.setitem(sys.modules, name, module)
+
+    def _enable(self):
+        self.enabled += 1
+
+
+def run_colab_cell(source: str, monkeypatch) -> list[list[str]]:
+    """Run the cell as a kernel would; the commands it ran (none are really run)."""
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: commands.append(list(cmd)))
+    exec(compile(source, "colab-setup", "exec"), {})  # noqa: S102 - the lessons' own cell
+    return commands
+
+
+def test_the_colab_cell_does_nothing_elsewhere(monkeypatch):
+    assert "google.colab" not in sys.modules
+    cell = colab_cell_of(json.loads(LESSON_FILES[0].read_text(encoding="utf-8")))
+    start = time.perf_counter()
+    assert run_colab_cell(cell, monkeypatch) == []
+    assert time.perf_counter() - start < 0.05
+    assert "google.colab" not in sys.modules
+
+
+def test_the_colab_cell_installs_coursekit_and_enables_widgets_on_colab(monkeypatch):
+    dev = _dev()
+    colab = StandInColab(monkeypatch)
+    notebook = json.loads(LESSON_FILES[0].read_text(encoding="utf-8"))
+    cell = colab_cell_of(dev.with_colab_course(notebook, "git+https://github.com/o/r@main"))
+    commands = run_colab_cell(cell, monkeypatch)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    assert commands == [[*pip, "--no-deps", "git+https://github.com/o/r@main"], [*pip, "ipympl"]]
+    assert colab.enabled == 1
+
+
+def test_the_colab_cell_without_a_repository_says_so(monkeypatch):
+    colab = StandInColab(monkeypatch)
+    with pytest.raises(RuntimeError, match="no repository to install coursekit from"):
+        run_colab_cell(_dev().colab_cell(), monkeypatch)
+    assert colab.enabled == 0
+
+
+def test_binder_links_need_the_colab_cell():
+    with pytest.raises(ValueError, match="has no Colab cell"):
+        _dev().with_colab_course({"cells": [{"cell_type": "code", "source": "1 + 2"}]}, "git+x", "a.ipynb")
 
 
 def test_students_get_the_course_and_instructors_get_nbgrader(monkeypatch, tmp_path):
