@@ -154,32 +154,23 @@ def kernel_side_ms(cell: str, presses: int) -> tuple[str, float] | None:
 
     None for an explorer with neither a slider nor a Step button (NetworkDiagram: a text field).
     """
-    from bench_widgets import as_in_the_browser
+    from bench_widgets import as_in_the_browser, update_ms
 
     widget = build(cell)
-    control = None if hasattr(widget, "step") else first_control(widget)
+    trains = callable(getattr(widget, "step", None))  # the training dashboard: its Step button
+    control = None if trains else first_control(widget)
+    if control is None and not trains:
+        return None
     as_in_the_browser(widget.fig)
     widget.fig.canvas.draw()
+    if trains:
+        times = [update_ms(widget, widget.step)[1] for _ in range(presses)]
+        return "Step", statistics.median(times)
     times = []
-    if control is None and not hasattr(widget, "step"):
-        return None
-    if control is None:  # the training dashboard: one Step (as the browser presses it)
-        label = "Step"
-        for _ in range(presses):
-            t0 = time.perf_counter()
-            widget.step()
-            widget.fig.canvas.draw()
-            times.append((time.perf_counter() - t0) * 1e3)
-        return label, statistics.median(times)
-    label = control.description or type(control).__name__
-    value = control.value
     for _ in range(presses):
-        value = min(control.max, value + control.step)
-        t0 = time.perf_counter()
-        control.value = value
-        widget.fig.canvas.draw()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return label, statistics.median(times)
+        value = min(control.max, control.value + control.step)
+        times.append(update_ms(widget, lambda value=value: setattr(control, "value", value))[1])
+    return control.description or type(control).__name__, statistics.median(times)
 
 
 def press(page: Any, area: Any, handle: Any, key: str) -> None:
@@ -226,13 +217,17 @@ def measure(page: Any, area: Any, presses: int) -> dict[str, Any]:
         parts["paint"].append(r["firstFrame"] - r["first"])
     settle = None
     if handle is not None:
+        now, lo, hi = (
+            float(handle.get_attribute(a)) for a in ("aria-valuenow", "aria-valuemin", "aria-valuemax")
+        )
+        key = "ArrowLeft" if now - lo > hi - now else "ArrowRight"  # toward the side with room
         since = page.evaluate(MARK)
         for _ in range(20):
-            page.keyboard.press("ArrowLeft")
+            page.keyboard.press(key)
             page.wait_for_timeout(30)
         r = wait_quiet(page, handle_el, since, 1000, timeout_s=15)
-        if r:
-            settle = r["lastFrame"] - r["keys"][-1]
+        if r:  # (a press at the slider's end changes nothing: then the figure settled before it)
+            settle = max(0.0, r["lastFrame"] - r["keys"][-1])
     return {
         "median": statistics.median(single),
         "max": max(single),

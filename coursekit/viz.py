@@ -77,6 +77,9 @@ def widget_figure(width: float, height: float, dpi: int = 96) -> Figure:
     canvas.header_visible = False
     canvas.footer_visible = False
     canvas.resizable = False
+    # no toolbar, so no pan or zoom cursor; matplotlib would still send a "wait" and a "default"
+    # cursor to the browser around every draw after a second of rest: two messages per update
+    canvas.set_cursor = lambda cursor: None
     return fig
 
 
@@ -264,6 +267,25 @@ def _layered(graph: Graph) -> dict[Value, tuple[float, float]]:
     return {v: (float(depth[v] - order[0]), row[v]) for v in graph.nodes}
 
 
+def wire_label_style(a: tuple[float, float], b: tuple[float, float], above: bool, gap: float = 4.0) -> dict:
+    """Where a wire's number goes: ``xytext`` (an offset in points) and alignment for ``annotate``.
+
+    On a horizontal wire the number is centred above (value) or below (gradient) it. On a sloped
+    wire it sits diagonally off the wire, aligned by the corner nearest to the wire, so that the
+    whole text lies on one side of the wire and never crosses it.
+    """
+    (x0, y0), (x1, y1) = a, b
+    if x1 < x0:
+        (x0, y0), (x1, y1) = (x1, y1), (x0, y0)
+    sign = 1.0 if above else -1.0
+    if abs(y1 - y0) < 1e-9:
+        return dict(xytext=(0.0, sign * gap * 0.75), ha="center", va="bottom" if above else "top")
+    rising = y1 > y0  # up to the right: "above" is up and to the left
+    dx = (-gap if rising else gap) * sign
+    ha = ("right" if rising else "left") if above else ("left" if rising else "right")
+    return dict(xytext=(dx, sign * gap), ha=ha, va="bottom" if above else "top")
+
+
 class GraphDrawing:
     """A drawn computational graph; ``update()`` refreshes numbers, ``highlight()`` marks a gate.
 
@@ -338,16 +360,20 @@ class GraphDrawing:
         if title:
             ax.set_title(title, fontsize=fs + 2, y=1.01)
         legend = dict(transform=ax.transAxes, fontsize=fs - 1)
-        ax.text(0.0, 0.0, "values (forward)", color=VALUE_COLOR, **legend)
-        ax.text(1.0, 0.0, "gradients (backward)", color=GRAD_COLOR, ha="right", **legend)
+        ax.text(0.0, 0.0, "values (forward): above the wires", color=VALUE_COLOR, **legend)
+        ax.text(1.0, 0.0, "gradients (backward): below", color=GRAD_COLOR, ha="right", **legend)
 
     def _wire_labels(self, a, b, key, fs) -> None:
         (x0, y0), (x1, y1) = a, b
         t = 0.5 if abs(y1 - y0) < 1e-9 else 0.42  # sloped wires: nearer the source, where wires are apart
         mx, my = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-        common = dict(xy=(mx, my), textcoords="offset points", ha="center", fontsize=fs)
-        self.value_texts[key] = self.ax.annotate("", xytext=(0, 3), va="bottom", color=VALUE_COLOR, **common)
-        self.grad_texts[key] = self.ax.annotate("", xytext=(0, -3), va="top", color=GRAD_COLOR, **common)
+        common = dict(xy=(mx, my), textcoords="offset points", fontsize=fs)
+        self.value_texts[key] = self.ax.annotate(
+            "", color=VALUE_COLOR, **common, **wire_label_style(a, b, above=True)
+        )
+        self.grad_texts[key] = self.ax.annotate(
+            "", color=GRAD_COLOR, **common, **wire_label_style(a, b, above=False)
+        )
 
     def update(self) -> None:
         """Show the graph's current values and the gradients of its last backward pass."""
@@ -362,15 +388,20 @@ class GraphDrawing:
             else:
                 text.set_text(fmt(per_wire[(v, i)]) if (v, i) in per_wire else "")
 
-    def show_gradients_up_to(self, step: int) -> None:
-        """Show only the gradients of the first ``step`` gates of the backward pass (0: none)."""
+    def show_gradients_up_to(self, step: int, placeholder: str | None = None) -> None:
+        """Show only the gradients of the first ``step`` gates of the backward pass (0: none).
+
+        The others are hidden, or show ``placeholder`` (e.g. "?": a gradient still to predict).
+        The output's own gradient (1) is shown from step 1 on, or always with a placeholder.
+        """
         self.update()
         done = {s.node for s in self.graph.steps[:step]}
         for (v, i), text in self.grad_texts.items():
-            if i < 0:
-                text.set_visible(step > 0 or not self.graph.steps)
-            else:
-                text.set_visible(v in done)
+            shown = (step > 0 or placeholder is not None or not self.graph.steps) if i < 0 else v in done
+            if not shown and placeholder is not None and text.get_text():
+                text.set_text(placeholder)
+                shown = True
+            text.set_visible(shown)
 
     def highlight(self, node: Value | None) -> None:
         """Mark one gate (or none) and the gradients on the wires into it."""
@@ -493,6 +524,7 @@ __all__ = [
     "graph_layout",
     "GraphDrawing",
     "draw_graph",
+    "wire_label_style",
     "NetworkDrawing",
     "draw_network",
     "network_counts",

@@ -132,3 +132,50 @@ def test_widget_figures_leave_pyplots_backend_alone():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "FigureCanvasAgg"]
+
+
+def test_wire_numbers_never_cross_a_wire():
+    """Values above and gradients below each wire, beside it rather than across it (sloped wires too)."""
+    from coursekit.widgets.base import display_points, points_inside
+
+    g = Graph.trace(neuron)
+    g.backward()
+    d = draw_graph(g)
+    fig = d.ax.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    wires = d.ax.collections[0]  # the wires: one line collection
+    segments = [d.ax.transData.transform(s) for s in wires.get_segments()]
+    points = np.concatenate(
+        [a + t * (b - a) for a, b in segments for t in np.linspace(0, 1, 200)[:, None]]
+    ).reshape(-1, 2)
+    assert display_points([]).shape == (0, 2)
+    sloped = 0
+    for key in d.value_texts:
+        for text in (d.value_texts[key], d.grad_texts[key]):
+            box = text.get_window_extent(r)
+            assert points_inside(box, points, margin=0.0) == 0, f"{text.get_text()!r} crosses a wire"
+        sloped += d.value_texts[key].get_horizontalalignment() != "center"
+    assert sloped >= 4  # the neuron has sloped wires, placed diagonally off them
+
+
+@pytest.mark.parametrize("a, b", [((0, 0), (1, 1)), ((0, 1), (1, 0)), ((1, 1), (0, 0)), ((0, 0), (1, 0))])
+def test_wire_label_style_puts_values_above_and_gradients_below(a, b):
+    from coursekit.viz import wire_label_style
+
+    above, below = wire_label_style(a, b, above=True), wire_label_style(a, b, above=False)
+    assert above["va"] == "bottom" and above["xytext"][1] > 0
+    assert below["va"] == "top" and below["xytext"][1] < 0
+    if a[1] != b[1]:  # sloped: on opposite sides, each aligned by the corner next to the wire
+        assert above["ha"] != below["ha"] and above["xytext"][0] == -below["xytext"][0]
+
+
+def test_hidden_gradients_show_a_placeholder():
+    g = Graph.trace(lambda x, y, z: (x + y) * z, x=-2, y=5, z=-4)
+    g.backward()
+    d = draw_graph(g)
+    d.show_gradients_up_to(1, placeholder="?")
+    shown = {(v.gate.symbol, i): t.get_text() for (v, i), t in d.grad_texts.items() if t.get_visible()}
+    assert shown[("*", 0)] == "-4" and shown[("+", 0)] == shown[("+", 1)] == "?"
+    d.show_gradients_up_to(2, placeholder="?")
+    assert "?" not in {t.get_text() for t in d.grad_texts.values()}
