@@ -40,6 +40,12 @@ INPUT_COLOR = "#f5f5f5"
 SYMBOLS = {"sigmoid": "σ", "leaky_relu": "lrelu"}
 
 
+# classes in a scatter plot: Okabe and Ito's colour-blind-safe palette (blue, orange, bluish
+# green, vermillion, purple), and a marker per class so that colour is not the only cue
+CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7")
+CLASS_MARKERS = ("o", "^", "s", "D", "v")
+
+
 def _ipympl() -> Any:
     """ipympl's backend module, imported without changing pyplot's backend.
 

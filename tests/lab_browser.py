@@ -5,6 +5,8 @@ serving a temporary copy of the notebooks (JupyterLab autosaves). The students' 
 nbgrader's extensions (installed in the test environment for the grading tests) are disabled,
 as they are absent from the students' own environment. Chromium is Debian's
 (`apt install chromium`) driven by Python's playwright; playwright's own download is not used.
+The latency of a widget (key press to new pixels) is measured in the page: INSTRUMENT records
+the timestamps, :func:`measure_latency` reads them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -207,3 +210,125 @@ def shut_down_kernel(page: Any) -> None:
         "async () => { const nb = window.jupyterapp.shell.currentWidget;"
         " if (nb && nb.sessionContext) await nb.sessionContext.shutdown(); }"
     )
+
+
+# --- latency: a key press on a slider to new pixels on the figure ---------------------------
+
+# Timestamps recorded in the page: key presses, websocket traffic, and every drawImage onto a
+# figure's canvas (how ipympl puts a new frame on screen), with the frame that follows it.
+INSTRUMENT = """
+(() => {
+  const ck = window.__ck = {keys: [], sent: [], recv: [], draws: []};
+  document.addEventListener('keydown', () => ck.keys.push(performance.now()), true);
+  document.addEventListener('mousedown', () => ck.keys.push(performance.now()), true);
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    ck.sent.push(performance.now());
+    return send.call(this, data);
+  };
+  const Native = window.WebSocket;
+  class Recorded extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => ck.recv.push(performance.now()));
+    }
+  }
+  window.WebSocket = Recorded;
+  const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const canvas = this.canvas;
+    if (canvas && canvas.closest && canvas.closest('.jupyter-matplotlib-canvas-div')) {
+      const entry = {t: performance.now(), canvas, frame: null};
+      ck.draws.push(entry);
+      requestAnimationFrame(() => { entry.frame = performance.now(); });
+    }
+    return drawImage.apply(this, args);
+  };
+})();
+"""
+
+MARK = "() => ({now: performance.now(), draws: window.__ck.draws.length})"
+
+# The first and last redraws of this widget's canvas since a mark, and the traffic around them.
+REDRAWS = """([area, since]) => {
+  const ck = window.__ck;
+  const mine = ck.draws.slice(since.draws).filter(d => area.contains(d.canvas));
+  if (!mine.length) return null;
+  const key = ck.keys.filter(t => t >= since.now)[0];
+  const first = mine[0], last = mine[mine.length - 1];
+  const sent = ck.sent.filter(t => t >= key)[0];
+  const recv = ck.recv.filter(t => t <= first.t && t >= (sent ?? key)).pop();
+  return {key, first: first.t, firstFrame: first.frame, last: last.t, lastFrame: last.frame,
+          sent: sent ?? null, recv: recv ?? null, count: mine.length,
+          keys: ck.keys.filter(t => t >= since.now)};
+}"""
+
+
+def press(page: Any, area: Any, handle: Any, key: str) -> None:
+    if handle is None:
+        area.locator("button:has-text('Step')").first.click()
+    else:
+        page.keyboard.press(key)
+
+
+def wait_quiet(page: Any, area_handle: Any, since: dict, quiet_ms: float, timeout_s: float = 10.0) -> Any:
+    """The redraws since ``since`` once none has come for ``quiet_ms``."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        r = page.evaluate(REDRAWS, [area_handle, since])
+        now = page.evaluate("() => performance.now()")
+        if r and r["lastFrame"] is not None and now - r["last"] > quiet_ms:
+            return r
+        time.sleep(0.03)
+    return page.evaluate(REDRAWS, [area_handle, since])
+
+
+def measure_latency(page: Any, area: Any, presses: int, burst: int = 20) -> dict[str, Any]:
+    """Key press (or Step click) to new pixels on this widget's figure; needs INSTRUMENT in the page.
+
+    ``median`` and ``max`` ms over ``presses`` single presses, each once the figure has settled;
+    ``settle``: ms from the last of ``burst`` presses 30 ms apart to the last redraw (None for a
+    Step button); ``parts``: median ms of send (key to first message out), kernel (to the last
+    message in before the redraw), draw (to the pixels), paint (to the next frame).
+    """
+    area.scroll_into_view_if_needed()
+    handle_el = area.element_handle()
+    settled_image(page, handle_el)
+    sliders = area.locator(".widget-slider .noUi-handle")
+    has_step = area.locator("button:has-text('Step')").count() > 0  # the training dashboard
+    handle = sliders.first if sliders.count() and not has_step else None
+    if handle is not None:
+        handle.focus()
+    single, parts = [], {"send": [], "kernel": [], "draw": [], "paint": []}
+    for _ in range(presses):
+        since = page.evaluate(MARK)
+        press(page, area, handle, "ArrowRight")
+        r = wait_quiet(page, handle_el, since, 300)
+        if not r:
+            single.append(float("inf"))
+            continue
+        single.append(r["firstFrame"] - r["key"])
+        if r["sent"] is not None and r["recv"] is not None:
+            parts["send"].append(r["sent"] - r["key"])
+            parts["kernel"].append(r["recv"] - r["sent"])
+            parts["draw"].append(r["first"] - r["recv"])
+        parts["paint"].append(r["firstFrame"] - r["first"])
+    settle = None
+    if handle is not None:
+        now, lo, hi = (
+            float(handle.get_attribute(a)) for a in ("aria-valuenow", "aria-valuemin", "aria-valuemax")
+        )
+        key = "ArrowLeft" if now - lo > hi - now else "ArrowRight"  # toward the side with room
+        since = page.evaluate(MARK)
+        for _ in range(burst):
+            page.keyboard.press(key)
+            page.wait_for_timeout(30)
+        r = wait_quiet(page, handle_el, since, 1000, timeout_s=15)
+        if r:  # (a press at the slider's end changes nothing: then the figure settled before it)
+            settle = max(0.0, r["lastFrame"] - r["keys"][-1])
+    return {
+        "median": statistics.median(single),
+        "max": max(single),
+        "settle": settle,
+        "parts": {k: statistics.median(v) if v else float("nan") for k, v in parts.items()},
+    }

@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from .. import data as datasets
 from .. import nn
 from .._checks import describe, is_real
-from ..viz import GRAD_COLOR, CachedBackground
+from ..viz import CLASS_COLORS, CLASS_MARKERS, GRAD_COLOR, CachedBackground
 from .base import SLIDER_STYLE, Explorer, in_range, make_figure, parse_sizes
 
 #: per dataset: hidden sizes, activation, learning rate (each converges in a few seconds of Play)
@@ -29,9 +29,6 @@ DATASET_DEFAULTS: dict[str, tuple[str, str, float]] = {
     "xor": ("8", "tanh", 0.5),
 }
 
-# Okabe and Ito's colour-blind-safe palette: blue, orange, bluish green, vermillion, purple
-CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7")
-CLASS_MARKERS = ("o", "^", "s", "D", "v")
 TINT = 0.4  # the regions' colours: the class colour mixed with white, this much of the colour
 GRID = 120  # decision regions: GRID x GRID points, drawn with bilinear interpolation
 LR_RANGE = (10**-3, 10**1.5)
