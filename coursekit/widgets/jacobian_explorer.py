@@ -1,6 +1,6 @@
 """JacobianExplorer: the Jacobian of an operation (rows = outputs, columns = inputs) as a heatmap
 whose cells keep the matrix's shape (a 1 x n gradient is a strip, not a square), its entries on
-hover and, when small, in a table below, and what the full Jacobian would cost at the lecture's size.
+hover and, when small, in a table beside it, and what the full Jacobian would cost at the lecture's size.
 """
 
 from __future__ import annotations
@@ -99,9 +99,8 @@ class JacobianExplorer(Explorer):
         self._safe(self._update)
         self.children = [
             W.HBox([self.op, self.n]),
-            self.fig.canvas,
+            W.HBox([self.fig.canvas, self.table]),  # the entries beside the heatmap: one screen
             self.hover,
-            self.table,
             self.info,
             self.message,
         ]
