@@ -12,6 +12,13 @@ For instructors (nbgrader and a bubblewrap sandbox, in .venv-instructor; see doc
 
 The students' environment (.venv) holds the course only: no nbgrader menus in their JupyterLab.
 
+The course beyond JupyterLab (see the README):
+
+    python3 dev.py book    build the static HTML book into build/book/_build/html (Jupyter Book,
+                           in .venv-instructor; page scripts from npm into build/book/npm)
+    python3 dev.py app     serve the playground (app/playground.ipynb) with Voila, from .venv
+                           (--port PORT, --no-browser and other Voila options pass through)
+
 For maintainers, once the repository is public on GitHub:
 
     python3 dev.py binder-links [GITHUB_URL] [--branch BRANCH]
@@ -168,6 +175,7 @@ def test(args: list[str]) -> None:
     install_torch()
     install_browser()
     install_sandbox()
+    install_npm()  # the book's test builds the book
     code = run(PYTHON, "-m", "pytest", *args, check=False, env=venv_environment())
     sys.exit(code)
 
@@ -184,6 +192,30 @@ def instructor(command: str) -> Callable[[list[str]], None]:
         )
 
     return run_instructor
+
+
+def install_npm() -> None:
+    """The book's page scripts come from the npm registry (Debian's ``npm`` brings node)."""
+    if not apt_install("npm", "npm"):
+        say("npm is not installed: the book cannot fetch its page scripts (apt install npm)")
+
+
+def book(args: list[str]) -> None:
+    """Build the static book (book/build.py) with Jupyter Book in the instructor's environment."""
+    use_venv(INSTRUCTOR_VENV)
+    ensure_venv()
+    pip_install("-e", f"{ROOT}[book]")
+    install_npm()
+    sys.exit(run(PYTHON, ROOT / "book" / "build.py", *args, check=False, env=venv_environment()))
+
+
+def app(args: list[str]) -> None:
+    """Serve the playground with Voila (app/serve.py) from the students' environment."""
+    use_venv(STUDENT_VENV)
+    ensure_venv()
+    pip_install("-e", f"{ROOT}[app]")
+    os.chdir(ROOT)
+    os.execve(str(PYTHON), [str(PYTHON), str(ROOT / "app" / "serve.py"), *args], venv_environment())
 
 
 # --- Binder links -----------------------------------------------------------------------
@@ -346,6 +378,8 @@ def main() -> None:
         "student-notebooks": instructor("student-notebooks"),
         "grade": instructor("grade"),
         "binder-links": binder_links,
+        "book": book,
+        "app": app,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)

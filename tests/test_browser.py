@@ -23,7 +23,6 @@ from lab_browser import (
     INSTRUMENT,
     RUN_STATE,
     lab_server,
-    launch_chromium,
     measure_latency,
     open_notebook,
     run_all_cells,
@@ -46,16 +45,6 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not instal
 def lab(tmp_path_factory):
     with lab_server(ROOT / "notebooks", tmp_path_factory.mktemp("lab")) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:  # one per process: a second one fails inside pytest's loop
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def exercise_widget(page, area, name: str, out_dir: Path) -> None:
