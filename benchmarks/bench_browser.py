@@ -18,7 +18,7 @@ image encoding, the transfer); ``draw`` from that message to the pixels on the c
 image); ``paint`` from there to the next frame. Next to it, ``kernel-side``: the same update
 (callback + full render) timed in this process with the same explorer, as bench_widgets.py does.
 
-    python benchmarks/bench_browser.py [--lessons 02 03] [--presses 10]
+    python benchmarks/bench_browser.py [--lessons 02 03] [--presses 10] [--scale 2]
 
 Needs Chromium (``apt install chromium``) and the test environment (playwright): ``python3
 dev.py test`` installs both.
@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--lessons", nargs="*", help="lesson number prefixes (default: all)")
     parser.add_argument("--presses", type=int, default=10)
     parser.add_argument("--width", type=int, default=1366)
+    parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2: a high-DPI screen)")
     args = parser.parse_args()
     if CHROMIUM is None:
         sys.exit("Chromium is not installed (apt install chromium)")
@@ -145,7 +146,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, lab_server(ROOT / "notebooks", Path(tmp)) as url:
         with sync_playwright() as p:
             browser = launch_chromium(p)
-            page = browser.new_page(viewport={"width": args.width, "height": 900})
+            viewport = {"width": args.width, "height": 900}
+            page = browser.new_page(viewport=viewport, device_scale_factor=args.scale)
             page.add_init_script(INSTRUMENT)
             i = 0
             for nb in notebooks:
@@ -178,7 +180,8 @@ def main() -> None:
                 shut_down_kernel(page)
             browser.close()
 
-    print(f"Key press -> new pixels in Chromium at {args.width} px, {args.presses} presses each")
+    where = f"{args.width} px, device pixel ratio {args.scale:g}"
+    print(f"Key press -> new pixels in Chromium at {where}, {args.presses} presses each")
     targets = f"median <= {MEDIAN_MS:.0f} ms, max <= {MAX_MS:.0f} ms, 20 presses settle <= {SETTLE_MS:.0f} ms"
     print(f"(targets: {targets})")
     header = (
