@@ -228,6 +228,15 @@ _GITHUB = re.compile(
 _LESSON_ROW = re.compile(r"^\|[^|]*\|\s*\[[^\]]*\]\((notebooks/[^)]+\.ipynb)\)")
 
 
+def git(*cmd: str) -> str:
+    """The output of a git command in this repository, or "" if it fails (no git, no remote)."""
+    try:
+        result = subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
 def github_repo(url: str) -> str:
     """'OWNER/REPO' from a GitHub URL (https or ssh), or ValueError naming the URL."""
     match = _GITHUB.match(url.strip())
@@ -337,11 +346,6 @@ def binder_links(args: list[str]) -> None:
     parser.add_argument("url", nargs="?", help="the GitHub repository (default: git remote origin)")
     parser.add_argument("--branch", help="the branch Binder builds (default: the current branch)")
     options = parser.parse_args(args)
-
-    def git(*cmd: str) -> str:
-        result = subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True)
-        return result.stdout.strip() if result.returncode == 0 else ""
-
     url = options.url or git("remote", "get-url", "origin")
     if not url:
         sys.exit("binder-links: this clone has no remote 'origin'; give the URL: dev.py binder-links URL")

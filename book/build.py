@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = Path(__file__).resolve().parent
 NOTEBOOKS = ROOT / "notebooks"
 DEFAULT_OUT = ROOT / "build" / "book"
+sys.path.insert(0, str(ROOT))
+import dev  # noqa: E402 - dev.py: the Binder links and the BLAS threads, as the course has them
 
 # npm package -> version. html-manager 1.0 is ipywidgets 8's renderer; jupyter-matplotlib 0.12 is
 # the front end of ipympl 0.10 (its js_semver "^0.12"); MathJax 3 is what Sphinx 7 configures.
@@ -51,7 +53,6 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 NOT_ATTEMPTED = "not attempted yet"
 SOLUTION_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS")
-BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def say(message: str) -> None:
@@ -208,8 +209,9 @@ def shows_explorer(cell: dict) -> bool:
     return "coursekit.widgets" in source and any(WIDGET_VIEW in o.get("data", {}) for o in cell["outputs"])
 
 
-def live_note(notebook: str, index: int, binder: str | None) -> dict:
-    where = f"[on Binder]({binder}lab/tree/notebooks/{notebook})" if binder else "on Binder (see the README)"
+def live_note(notebook: str, index: int, binder: tuple[str, str] | None) -> dict:
+    link = binder and dev.binder_url(*binder, f"notebooks/{notebook}")
+    where = f"[on Binder]({link})" if link else "on Binder (see the README)"
     text = (
         ":::{admonition} This widget is a snapshot\n:class: tip\n"
         "It shows how the explorer first appears; moving it needs Python behind the page. "
@@ -220,7 +222,7 @@ def live_note(notebook: str, index: int, binder: str | None) -> dict:
     return {"cell_type": "markdown", "id": cell_id, "metadata": {"tags": ["live-note"]}, "source": text}
 
 
-def clean(path: Path, binder: str | None) -> dict[str, int]:
+def clean(path: Path, binder: tuple[str, str] | None) -> dict[str, int]:
     """Make the executed copy at ``path`` read as a book page; returns what was changed."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     counts = {"verdicts removed": 0, "placeholders removed": 0, "notes added": 0}
@@ -250,21 +252,14 @@ def clean(path: Path, binder: str | None) -> dict[str, int]:
     return counts
 
 
-def binder_base() -> str | None:
-    """https://mybinder.org/v2/gh/OWNER/REPO/BRANCH?urlpath= for the git remote origin, if on GitHub."""
-
-    def git(*args: str) -> str:
-        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return result.stdout.strip() if result.returncode == 0 else ""
-
-    match = re.match(
-        r"^(?:https://github\.com/|git@github\.com:)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$",
-        git("remote", "get-url", "origin"),
-    )
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    if not match or not branch or branch == "HEAD":
+def binder_origin() -> tuple[str, str] | None:
+    """(OWNER/REPO, branch) of the git remote origin when it is on GitHub: the book's Binder links."""
+    try:
+        repo = dev.github_repo(dev.git("remote", "get-url", "origin"))
+    except ValueError:
         return None
-    return f"https://mybinder.org/v2/gh/{match[1]}/{match[2]}/{branch}?urlpath="
+    branch = dev.git("rev-parse", "--abbrev-ref", "HEAD")
+    return (repo, branch) if branch and branch != "HEAD" else None
 
 
 def write_toc(src: Path, lessons: list[Path]) -> None:
@@ -289,7 +284,7 @@ def build(out: Path, jobs: int = 2) -> Path:
     if not lessons:
         sys.exit(f"book: no notebooks in {NOTEBOOKS}")
     copies = [Path(shutil.copy(lesson, src / lesson.name)) for lesson in lessons]
-    for name in BLAS_THREADS:  # the kernels inherit it: the lessons' matrices are small
+    for name in dev.BLAS_THREADS:  # the kernels inherit it: the lessons' matrices are small
         os.environ.setdefault(name, "1")
     t = time.perf_counter()
     with ProcessPoolExecutor(max(1, jobs)) as pool:
@@ -297,7 +292,7 @@ def build(out: Path, jobs: int = 2) -> Path:
             say(f"executed {copy.name} ({seconds:.1f} s)")
     say(f"executed {len(copies)} lessons ({time.perf_counter() - t:.1f} s)")
 
-    binder = binder_base()
+    binder = binder_origin()
     for copy in copies:
         counts = clean(copy, binder)
         say(f"{copy.name}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))

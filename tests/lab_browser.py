@@ -107,19 +107,30 @@ def lab_server(notebooks: Path, base: Path, env: dict[str, str] | None = None) -
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    with open(base / "server.log", "w") as log:
+    url = f"http://127.0.0.1:{port}"
+    with running_server(cmd, env, base / "server.log", lambda: server_answers(url), "JupyterLab"):
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(
+    cmd: list[str], env: dict[str, str], log_path: Path, answers: Callable[[], bool], what: str
+) -> Iterator[subprocess.Popen]:
+    """Start ``cmd`` (its output to ``log_path``), wait until ``answers()``, stop it afterwards.
+
+    Stopped with SIGTERM (a Jupyter server then shuts its kernels down), killed after 20 s.
+    """
+    with open(log_path, "w") as log:
         server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.time() + 90
-            while not server_answers(url):
+            while not answers():
                 if server.poll() is not None or time.time() > deadline:
-                    log_tail = (base / "server.log").read_text()[-3000:]
-                    raise RuntimeError(f"JupyterLab did not start:\n{log_tail}")
-                time.sleep(0.5)
-            yield url
+                    raise RuntimeError(f"{what} did not start:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.2)
+            yield server
         finally:
-            server.terminate()  # SIGTERM: the server shuts its kernels down
+            server.terminate()
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -129,6 +140,26 @@ def lab_server(notebooks: Path, base: Path, env: dict[str, str] | None = None) -
 def launch_chromium(playwright: Any) -> Any:
     """Debian's Chromium, headless, through playwright's driver."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def offline_page(browser: Any, allowed: tuple[str, ...], viewport: dict[str, int] | None = None) -> Any:
+    """A page that blocks and records every request outside ``allowed`` (URL prefixes), and
+    records console errors and uncaught page errors: ``(page, outside, errors)``."""
+    page = browser.new_page(viewport=viewport or {"width": 1366, "height": 900})
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith((*allowed, "data:", "blob:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, outside, errors
 
 
 APP_READY = "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"

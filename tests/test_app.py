@@ -11,7 +11,6 @@ tests/artifacts/app/timings.txt.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
 import urllib.error
@@ -19,7 +18,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from lab_browser import CHROMIUM, free_port, wait_until
+from lab_browser import (
+    CANVAS_IMAGE,
+    CHROMIUM,
+    free_port,
+    offline_page,
+    running_server,
+    settled_image,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "app"
@@ -28,12 +35,6 @@ import serve  # noqa: E402 - app/serve.py: the command dev.py app runs
 
 pytest.importorskip("voila", reason="Voila is not installed (the test extra has it)")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt install chromium)")
-
-FIGURE_IMAGE = """(figure) => {
-  const c = figure.querySelector('.jupyter-matplotlib-canvas-div canvas');
-  return c && c.width > 0 ? c.toDataURL() : null;
-}"""
-
 
 def answers(url: str) -> bool:
     try:
@@ -53,59 +54,25 @@ def app(tmp_path_factory):
     home.mkdir()
     env = serve.voila_environment()
     env.update(HOME=str(home), TMPDIR=str(base), JUPYTER_RUNTIME_DIR=str(base / "runtime"))
-    url = f"http://127.0.0.1:{free_port()}/"
-    port = int(url.rsplit(":", 1)[1].strip("/"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
-    with open(base / "voila.log", "w") as log:
-        server = subprocess.Popen(
-            serve.voila_command(port, ["--no-browser"]), env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.time() + 90
-            while not answers(url):
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"Voila did not start:\n{(base / 'voila.log').read_text()[-3000:]}")
-                time.sleep(0.2)
-            yield url, time.perf_counter() - start
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    cmd = serve.voila_command(port, ["--no-browser"])
+    with running_server(cmd, env, base / "voila.log", lambda: answers(url), "Voila"):
+        yield url, time.perf_counter() - start
 
 
-def settled(page, figure, timeout: float = 20.0) -> str | None:
+def settled(page, figure) -> str | None:
     """The figure's pixels once unchanged for half a second (ipympl redraws asynchronously)."""
-    last, since, deadline = None, time.time(), time.time() + timeout
-    while time.time() < deadline:
-        now = page.evaluate(FIGURE_IMAGE, figure.element_handle())
-        if now is not None and now == last:
-            if time.time() - since > 0.5:
-                return now
-        else:
-            last, since = now, time.time()
-        time.sleep(0.1)
-    return last
+    return settled_image(page, figure.element_handle(), timeout=20.0)
 
 
 def test_app_offline_plays_and_steps(app, browser):
     url, server_seconds = app
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    outside, console_errors = [], []
-
-    def route(r):
-        if r.request.url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: console_errors.append(str(e)))
+    allowed = ("http://127.0.0.1:", "ws://127.0.0.1:")
+    page, outside, console_errors = offline_page(browser, allowed, {"width": 1600, "height": 1000})
     try:
         start = time.perf_counter()
         page.goto(url, timeout=120_000)
@@ -138,7 +105,7 @@ def test_app_offline_plays_and_steps(app, browser):
         status_before = status.inner_text()
         before = settled(page, training)
         page.locator("button:has-text('Play')").click()
-        wait_until(lambda: page.evaluate(FIGURE_IMAGE, training.element_handle()) != before, 30, "training")
+        wait_until(lambda: page.evaluate(CANVAS_IMAGE, training.element_handle()) != before, 30, "training")
         wait_until(lambda: status.inner_text() != status_before, 30, "the step count to move")
         page.locator("button:has-text('Pause')").click()
         settled(page, training)
@@ -153,10 +120,10 @@ def test_app_offline_plays_and_steps(app, browser):
         for _ in range(5):
             page.keyboard.press("ArrowRight")
         wait_until(lambda: handle.get_attribute("aria-valuenow") != value, 10, "the x slider to move")
-        wait_until(lambda: page.evaluate(FIGURE_IMAGE, graph.element_handle()) != before, 30, "the slider")
+        wait_until(lambda: page.evaluate(CANVAS_IMAGE, graph.element_handle()) != before, 30, "the slider")
         before = settled(page, graph)
         page.locator("button:has-text('Next')").click()
-        wait_until(lambda: page.evaluate(FIGURE_IMAGE, graph.element_handle()) != before, 30, "Next")
+        wait_until(lambda: page.evaluate(CANVAS_IMAGE, graph.element_handle()) != before, 30, "Next")
         settled(page, graph)
         graph.screenshot(path=str(ARTIFACTS / "graph-after-next.png"))
         page.screenshot(path=str(ARTIFACTS / "app-after.png"), full_page=True)

@@ -25,7 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from lab_browser import CHROMIUM, wait_until
+from lab_browser import CHROMIUM, offline_page, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "book"
@@ -131,24 +131,6 @@ PAGE_STATE = """() => {
 }"""
 
 
-def offline_page(browser, base: str):
-    """A page whose requests outside ``base`` are blocked and recorded, and its console errors."""
-    page = browser.new_page(viewport={"width": 1366, "height": 900})
-    outside, errors = [], []
-
-    def route(r):
-        if r.request.url.startswith((base, "data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page, outside, errors
-
-
 def check_page(page, name: str) -> dict:
     """Wait for the page's math, widgets and figures; assert that all of them are drawn."""
     state = lambda: page.evaluate(PAGE_STATE)  # noqa: E731
@@ -167,7 +149,7 @@ def check_page(page, name: str) -> dict:
 @needs_chromium
 @pytest.mark.parametrize("name", PAGES)
 def test_page_loads_offline_with_everything_drawn(site, browser, name):
-    page, outside, errors = offline_page(browser, site)
+    page, outside, errors = offline_page(browser, (site,))
     try:
         page.goto(f"{site}{name}.html", wait_until="load")
         s = check_page(page, name)
@@ -182,7 +164,7 @@ def test_page_loads_offline_with_everything_drawn(site, browser, name):
 
 @needs_chromium
 def test_next_and_previous_walk_through_the_lessons_in_order(site, browser):
-    page, outside, errors = offline_page(browser, site)
+    page, outside, errors = offline_page(browser, (site,))
     try:
         page.goto(f"{site}intro.html", wait_until="load")
         for name in PAGES[1:]:
@@ -202,7 +184,7 @@ def test_next_and_previous_walk_through_the_lessons_in_order(site, browser):
 def test_a_lesson_opened_from_disk(html, browser):
     """file://: the widgets, figures and formulas render from the folder alone."""
     lesson = next(name for name in LESSONS if name.startswith("02_"))
-    page, outside, _ = offline_page(browser, "file://")
+    page, outside, _ = offline_page(browser, ("file://",))
     try:
         page.goto((html / f"{lesson}.html").as_uri(), wait_until="load")
         s = check_page(page, lesson)
